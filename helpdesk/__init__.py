@@ -1,0 +1,50 @@
+"""The helpdesk application factory."""
+from pathlib import Path
+
+from flask import Flask
+
+from helpdesk.config import load_config
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(PROJECT_ROOT / "instance"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    overrides = overrides or {}
+    if "INSTANCE_PATH" in overrides:
+        app.instance_path = overrides["INSTANCE_PATH"]
+    app.config.from_mapping(load_config(app.instance_path))
+    app.config.from_mapping(overrides)
+
+    from helpdesk import cli, models  # noqa: F401  (registers every model for migrations)
+    from helpdesk.extensions import csrf, db, login_manager, migrate
+    from helpdesk.db import configure_engine_events
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), compare_type=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    with app.app_context():
+        configure_engine_events(db.engine)
+
+    from helpdesk.accounts.views import bp as accounts_bp
+    from helpdesk.api.views import bp as api_bp
+    from helpdesk.contracts.views import bp as contracts_bp
+    from helpdesk.tickets.views import bp as tickets_bp
+    from helpdesk.web import errors, filters, security
+
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(tickets_bp)
+    app.register_blueprint(contracts_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)
+    errors.init_app(app)
+    filters.init_app(app)
+    security.init_app(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,59 @@
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from helpdesk.accounts.forms import LoginForm
+from helpdesk.accounts.models import Role
+from helpdesk.accounts.services import authenticate, end_session, start_session
+from helpdesk.clock import now_utc
+from helpdesk.extensions import db
+
+bp = Blueprint("accounts", __name__)
+
+
+def home_for(role: Role) -> str:
+    if role in (Role.CLIENT, Role.FINANCE):
+        return url_for("tickets.index")
+    return url_for("tickets.queue")
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only same-site paths, so the sign-in page cannot bounce users elsewhere."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+@bp.get("/")
+def home():
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user.role))
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user.role))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = authenticate(form.email.data, form.password.data)
+        if user is None:
+            form.password.errors.append("Wrong e-mail or password.")
+        else:
+            session.clear()
+            start_session(user, now=now_utc(), user_agent=request.user_agent.string)
+            db.session.commit()
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")) or home_for(user.role))
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    end_session(current_user.get_id())
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash("You are signed out.", "info")
+    return redirect(url_for("accounts.login"))

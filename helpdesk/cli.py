@@ -1,0 +1,28 @@
+"""`flask helpdesk …`: set-up commands for administrators."""
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from helpdesk.accounts.services import create_api_token
+from helpdesk.clock import now_utc
+from helpdesk.errors import DomainError
+from helpdesk.extensions import db
+
+helpdesk_cli = AppGroup("helpdesk", help="Set up the helpdesk: import, demo data, API tokens.")
+
+
+@helpdesk_cli.command("token")
+@click.argument("email")
+def token_command(email: str) -> None:
+    """Create an API token for EMAIL; the token is the last line printed, shown only once."""
+    try:
+        token = create_api_token(email, now=now_utc())
+    except DomainError as error:
+        raise click.ClickException(error.message) from error
+    db.session.commit()
+    click.echo(f"API token for {email.strip().lower()} (store it now: it is not shown again):")
+    click.echo(token)
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(helpdesk_cli)

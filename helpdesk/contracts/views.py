@@ -1,0 +1,28 @@
+from flask import Blueprint, abort, render_template
+from flask_login import current_user
+
+from helpdesk.accounts.models import Role
+from helpdesk.clock import now_utc
+from helpdesk.contracts import queries
+from helpdesk.web.security import role_required
+
+bp = Blueprint("contracts", __name__)
+
+READERS = tuple(Role)
+
+
+@bp.get("/contracts")
+@role_required(*READERS)
+def index():
+    return render_template("contracts/index.html", contracts=queries.contracts_for(current_user),
+                           today=now_utc().date())
+
+
+@bp.get("/contracts/<reference>")
+@role_required(*READERS)
+def show(reference: str):
+    contract = queries.get_contract(current_user, reference)
+    if contract is None:
+        abort(404)
+    return render_template("contracts/contract.html", contract=contract,
+                           terms=contract.current_version, today=now_utc().date())

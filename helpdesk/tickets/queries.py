@@ -1,0 +1,72 @@
+"""Reads of tickets. Every read takes the viewer, so tenant scoping is in the signature."""
+import sqlalchemy as sa
+
+from helpdesk.accounts.models import Role, TICKET_STAFF, User
+from helpdesk.extensions import db
+from helpdesk.tickets.models import OPEN_STATUSES, Attachment, Ticket, parse_number
+
+STAFF_READERS = TICKET_STAFF | {Role.FINANCE}
+
+
+def visible_tickets(viewer: User) -> sa.Select:
+    query = sa.select(Ticket)
+    if viewer.role == Role.CLIENT:
+        return query.where(Ticket.organisation_id == viewer.organisation_id)
+    if viewer.role in STAFF_READERS:
+        return query
+    return query.where(sa.false())
+
+
+def get_ticket(viewer: User, number: str) -> Ticket | None:
+    """The ticket with that number if the viewer may see it; None otherwise (shown as 404)."""
+    ticket_id = parse_number(number)
+    if ticket_id is None:
+        return None
+    return db.session.scalar(visible_tickets(viewer).where(Ticket.id == ticket_id))
+
+
+def get_attachment(viewer: User, ticket: Ticket, attachment_id: int) -> Attachment | None:
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or attachment.ticket_id != ticket.id:
+        return None
+    if viewer.role == Role.CLIENT and attachment.message and attachment.message.is_internal:
+        return None
+    return attachment
+
+
+def ticket_page(viewer: User, *, before_id: int | None, limit: int,
+                only_open: bool = False) -> list[Ticket]:
+    """Newest first, keyset-paginated by id."""
+    query = visible_tickets(viewer).order_by(Ticket.id.desc()).limit(limit)
+    if before_id is not None:
+        query = query.where(Ticket.id < before_id)
+    if only_open:
+        query = query.where(Ticket.status.in_(OPEN_STATUSES))
+    return list(db.session.scalars(query))
+
+
+def open_queue(viewer: User, *, limit: int = 200) -> list[Ticket]:
+    """Open tickets, oldest first: the ones waiting longest are the most urgent."""
+    query = (
+        visible_tickets(viewer)
+        .where(Ticket.status.in_(OPEN_STATUSES))
+        .order_by(Ticket.created_at, Ticket.id)
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def assignable_users() -> list[User]:
+    return list(db.session.scalars(
+        sa.select(User)
+        .where(User.role.in_([Role.TECHNICIAN, Role.TEAM_LEAD]), User.is_active_account)
+        .order_by(User.name)
+    ))
+
+
+def get_assignable(email: str | None) -> User | None:
+    if not email:
+        return None
+    return db.session.scalar(
+        sa.select(User).where(User.email == email, User.role.in_([Role.TECHNICIAN, Role.TEAM_LEAD]))
+    )

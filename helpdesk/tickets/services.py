@@ -1,0 +1,249 @@
+"""Ticket use cases. They flush, never commit; the caller commits once."""
+from datetime import datetime
+from typing import Callable
+
+from helpdesk.accounts.models import ASSIGNABLE, Role, User
+from helpdesk.audit.services import record_audit
+from helpdesk.contracts.models import Contract
+from helpdesk.errors import DomainError, Forbidden, NotFound
+from helpdesk.extensions import db
+from helpdesk.tickets.attachments import StoredFile
+from helpdesk.tickets.models import (
+    Attachment,
+    EventKind,
+    Status,
+    Ticket,
+    TicketEvent,
+    TicketMessage,
+)
+from helpdesk.tickets.rules import BODY_MAX, REASON_MAX, TITLE_MAX
+from helpdesk.tickets.workflow import Action, next_status
+
+
+def _text(value: str | None, *, field: str, label: str, max_length: int) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise DomainError(f"{label} is required.", field=field)
+    if len(text) > max_length:
+        raise DomainError(f"{label} must be at most {max_length} characters.", field=field)
+    return text
+
+
+def _event(ticket: Ticket, kind: EventKind, *, actor: User | None, now: datetime,
+           **data) -> TicketEvent:
+    event = TicketEvent(at=now, kind=kind, actor_id=actor.id if actor else None, data=data)
+    ticket.events.append(event)
+    return event
+
+
+def _move(ticket: Ticket, action: Action, *, actor: User, now: datetime,
+          reason: str = "") -> Status:
+    before = ticket.status
+    after = next_status(action, before, actor.role)
+    if after != before:
+        ticket.status = after
+        record_audit(actor=actor, now=now, entity="ticket", entity_id=ticket.number,
+                     action=action.value, changes={"status": [before.value, after.value]},
+                     reason=reason)
+    ticket.updated_at = now
+    return after
+
+
+def _attach(ticket: Ticket, message: TicketMessage | None, stored: StoredFile, *,
+            actor: User, now: datetime) -> Attachment:
+    attachment = Attachment(
+        ticket_id=ticket.id,
+        message=message,
+        uploader_id=actor.id,
+        filename=stored.filename,
+        content_type=stored.content_type,
+        size_bytes=stored.size_bytes,
+        sha256=stored.sha256,
+        storage_name=stored.storage_name,
+        created_at=now,
+    )
+    db.session.add(attachment)
+    record_audit(actor=actor, now=now, entity="ticket", entity_id=ticket.number,
+                 action="attach", changes={"attachment": [None, stored.filename]})
+    return attachment
+
+
+def open_ticket(*, actor: User, contract: Contract, priority_code: str, title: str,
+                description: str, now: datetime, attachment: StoredFile | None = None) -> Ticket:
+    if actor.role == Role.CLIENT and contract.organisation_id != actor.organisation_id:
+        raise NotFound("No such contract.", field="contract")
+    if actor.role not in (Role.CLIENT, Role.TECHNICIAN, Role.TEAM_LEAD, Role.ADMIN):
+        raise Forbidden("Your role cannot open tickets.")
+    if not contract.is_active_on(now.date()):
+        raise DomainError(f"Contract {contract.reference} is not active.", field="contract")
+    version = contract.current_version
+    priority = version.priority((priority_code or "").strip())
+    if priority is None:
+        raise DomainError(
+            f"Contract {contract.reference} has no priority {priority_code!r}; choose one of "
+            + ", ".join(p.code for p in version.priorities) + ".",
+            field="priority",
+        )
+    ticket = Ticket(
+        organisation_id=contract.organisation_id,
+        contract=contract,
+        contract_version=version,
+        priority=priority,
+        requester_id=actor.id,
+        status=Status.NEW,
+        title=_text(title, field="title", label="Title", max_length=TITLE_MAX),
+        description=_text(description, field="description", label="Description",
+                          max_length=BODY_MAX),
+        created_at=now,
+        updated_at=now,
+    )
+    db.session.add(ticket)
+    db.session.flush()
+    _event(ticket, EventKind.CREATED, actor=actor, now=now, priority=priority.code)
+    record_audit(actor=actor, now=now, entity="ticket", entity_id=ticket.number, action="open",
+                 changes={"status": [None, Status.NEW.value], "priority": [None, priority.code],
+                          "title": [None, ticket.title]})
+    if attachment is not None:
+        _attach(ticket, None, attachment, actor=actor, now=now)
+    return ticket
+
+
+def take_ticket(ticket: Ticket, *, actor: User, now: datetime) -> Ticket:
+    _move(ticket, Action.TAKE, actor=actor, now=now)
+    if ticket.taken_at is None:
+        ticket.taken_at = now
+    if ticket.assignee_id is None:
+        _set_assignee(ticket, actor, actor=actor, now=now)
+    _event(ticket, EventKind.TAKEN, actor=actor, now=now)
+    return ticket
+
+
+def reply_to_ticket(ticket: Ticket, *, actor: User, body: str, now: datetime,
+                    attachment: StoredFile | None = None) -> TicketMessage:
+    before = ticket.status
+    _move(ticket, Action.REPLY, actor=actor, now=now)
+    message = TicketMessage(ticket=ticket, author_id=actor.id, is_internal=False,
+                            body=_text(body, field="body", label="Message", max_length=BODY_MAX),
+                            created_at=now)
+    db.session.add(message)
+    if actor.is_ticket_staff and ticket.taken_at is None:
+        ticket.taken_at = now
+    _event(ticket, EventKind.REPLIED, actor=actor, now=now, by_staff=actor.is_ticket_staff)
+    if before == Status.WAITING_ON_CLIENT and ticket.status == Status.IN_PROGRESS:
+        _event(ticket, EventKind.RESUMED, actor=actor, now=now)
+    if attachment is not None:
+        _attach(ticket, message, attachment, actor=actor, now=now)
+    return message
+
+
+def add_note(ticket: Ticket, *, actor: User, body: str, now: datetime,
+             attachment: StoredFile | None = None) -> TicketMessage:
+    _move(ticket, Action.NOTE, actor=actor, now=now)
+    message = TicketMessage(ticket=ticket, author_id=actor.id, is_internal=True,
+                            body=_text(body, field="body", label="Note", max_length=BODY_MAX),
+                            created_at=now)
+    db.session.add(message)
+    _event(ticket, EventKind.NOTED, actor=actor, now=now)
+    if attachment is not None:
+        _attach(ticket, message, attachment, actor=actor, now=now)
+    return message
+
+
+def wait_on_client(ticket: Ticket, *, actor: User, now: datetime) -> Ticket:
+    _move(ticket, Action.WAIT, actor=actor, now=now)
+    _event(ticket, EventKind.WAITING, actor=actor, now=now)
+    return ticket
+
+
+def resume_ticket(ticket: Ticket, *, actor: User, now: datetime) -> Ticket:
+    _move(ticket, Action.RESUME, actor=actor, now=now)
+    _event(ticket, EventKind.RESUMED, actor=actor, now=now)
+    return ticket
+
+
+def resolve_ticket(ticket: Ticket, *, actor: User, now: datetime) -> Ticket:
+    _move(ticket, Action.RESOLVE, actor=actor, now=now)
+    ticket.resolved_at = now
+    _event(ticket, EventKind.RESOLVED, actor=actor, now=now)
+    return ticket
+
+
+def confirm_resolution(ticket: Ticket, *, actor: User, now: datetime) -> Ticket:
+    _move(ticket, Action.CONFIRM, actor=actor, now=now)
+    ticket.closed_at = now
+    _event(ticket, EventKind.CLOSED, actor=actor, now=now)
+    return ticket
+
+
+def reopen_ticket(ticket: Ticket, *, actor: User, now: datetime, reason: str = "") -> Ticket:
+    reason = (reason or "").strip()[:REASON_MAX]
+    _move(ticket, Action.REOPEN, actor=actor, now=now, reason=reason)
+    ticket.resolved_at = None
+    _event(ticket, EventKind.REOPENED, actor=actor, now=now, reason=reason)
+    return ticket
+
+
+def cancel_ticket(ticket: Ticket, *, actor: User, reason: str, now: datetime) -> Ticket:
+    reason = _text(reason, field="reason", label="Reason", max_length=REASON_MAX)
+    _move(ticket, Action.CANCEL, actor=actor, now=now, reason=reason)
+    _event(ticket, EventKind.CANCELLED, actor=actor, now=now, reason=reason)
+    return ticket
+
+
+def reprioritise_ticket(ticket: Ticket, *, actor: User, priority_code: str, reason: str,
+                        now: datetime) -> Ticket:
+    reason = _text(reason, field="reason", label="Reason", max_length=REASON_MAX)
+    # A new priority comes from the terms the ticket was opened under, never newer ones.
+    priority = ticket.contract_version.priority((priority_code or "").strip())
+    if priority is None:
+        raise DomainError(f"Contract {ticket.contract.reference} has no priority "
+                          f"{priority_code!r}.", field="priority")
+    if priority.id == ticket.priority_id:
+        raise DomainError(f"The ticket is already {priority.code}.", field="priority")
+    _move(ticket, Action.REPRIORITISE, actor=actor, now=now, reason=reason)
+    before = ticket.priority.code
+    ticket.priority = priority
+    record_audit(actor=actor, now=now, entity="ticket", entity_id=ticket.number,
+                 action="reprioritise", changes={"priority": [before, priority.code]},
+                 reason=reason)
+    _event(ticket, EventKind.REPRIORITISED, actor=actor, now=now,
+           before=before, after=priority.code, reason=reason)
+    return ticket
+
+
+def _set_assignee(ticket: Ticket, assignee: User | None, *, actor: User, now: datetime) -> None:
+    before = ticket.assignee.email if ticket.assignee else None
+    ticket.assignee = assignee
+    record_audit(actor=actor, now=now, entity="ticket", entity_id=ticket.number,
+                 action="assign",
+                 changes={"assignee": [before, assignee.email if assignee else None]})
+    _event(ticket, EventKind.ASSIGNED, actor=actor, now=now,
+           assignee=assignee.email if assignee else None)
+
+
+def assign_ticket(ticket: Ticket, *, actor: User, assignee: User | None,
+                  now: datetime) -> Ticket:
+    if assignee is not None and (assignee.role not in ASSIGNABLE or not assignee.is_active):
+        raise DomainError(f"{assignee.email} cannot be assigned tickets.", field="assignee")
+    if assignee is not None and assignee.id == ticket.assignee_id:
+        raise DomainError(f"The ticket is already assigned to {assignee.name}.",
+                          field="assignee")
+    _move(ticket, Action.ASSIGN, actor=actor, now=now)
+    _set_assignee(ticket, assignee, actor=actor, now=now)
+    return ticket
+
+
+# For callers that receive the action as data (the API): action -> use case.
+ACTIONS: dict[Action, Callable[..., object]] = {
+    Action.TAKE: take_ticket,
+    Action.REPLY: reply_to_ticket,
+    Action.NOTE: add_note,
+    Action.WAIT: wait_on_client,
+    Action.RESUME: resume_ticket,
+    Action.RESOLVE: resolve_ticket,
+    Action.CONFIRM: confirm_resolution,
+    Action.REOPEN: reopen_ticket,
+    Action.CANCEL: cancel_ticket,
+    Action.REPRIORITISE: reprioritise_ticket,
+    Action.ASSIGN: assign_ticket,
+}

@@ -1,0 +1,199 @@
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+                   send_file, url_for)
+from flask_login import current_user
+from werkzeug.datastructures import FileStorage
+
+from helpdesk.accounts.models import Role, TICKET_STAFF
+from helpdesk.audit.models import AuditEntry
+from helpdesk.clock import now_utc
+from helpdesk.contracts import queries as contract_queries
+from helpdesk.errors import DomainError
+from helpdesk.extensions import db
+from helpdesk.tickets import queries, services
+from helpdesk.tickets.clocks import ticket_clocks
+from helpdesk.tickets.attachments import StoredFile, store_file, stored_path
+from helpdesk.tickets.forms import (AssignForm, CancelForm, ConfirmForm, NewTicketForm, NoteForm,
+                                    ReopenForm, ReplyForm, ReprioritiseForm, priority_label)
+from helpdesk.tickets.models import Ticket
+from helpdesk.tickets.workflow import Action, allowed_actions
+from helpdesk.web.security import role_required
+
+bp = Blueprint("tickets", __name__)
+
+STAFF = tuple(TICKET_STAFF)
+READERS = (Role.CLIENT, Role.FINANCE, *STAFF)
+PAGE_SIZE = 50
+
+# Each action's form and how its data becomes the use case's arguments.
+ACTION_FORMS = {
+    Action.TAKE: (ConfirmForm, lambda form: {}),
+    Action.WAIT: (ConfirmForm, lambda form: {}),
+    Action.RESUME: (ConfirmForm, lambda form: {}),
+    Action.RESOLVE: (ConfirmForm, lambda form: {}),
+    Action.CONFIRM: (ConfirmForm, lambda form: {}),
+    Action.REOPEN: (ReopenForm, lambda form: {"reason": form.reason.data}),
+    Action.CANCEL: (CancelForm, lambda form: {"reason": form.reason.data}),
+    Action.REPLY: (ReplyForm, lambda form: {"body": form.body.data}),
+    Action.NOTE: (NoteForm, lambda form: {"body": form.body.data}),
+    Action.REPRIORITISE: (ReprioritiseForm, lambda form: {"priority_code": form.priority.data,
+                                                          "reason": form.reason.data}),
+    Action.ASSIGN: (AssignForm, lambda form: {"assignee": queries.get_assignable(
+        form.assignee.data)}),
+}
+
+
+def _store_upload(upload: FileStorage | None) -> StoredFile | None:
+    if upload is None or not upload.filename:
+        return None
+    return store_file(upload.stream, upload.filename,
+                      directory=Path(current_app.config["ATTACHMENT_DIR"]),
+                      max_bytes=current_app.config["MAX_ATTACHMENT_BYTES"])
+
+
+def _ticket_or_404(number: str) -> Ticket:
+    ticket = queries.get_ticket(current_user, number)
+    if ticket is None:
+        abort(404)
+    return ticket
+
+
+def _apply_domain_error(form, error: DomainError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None and hasattr(field, "errors"):
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+def _action_forms(ticket: Ticket, submitted: tuple[Action, object] | None = None) -> dict:
+    forms = {}
+    for action in allowed_actions(ticket.status, current_user.role):
+        form_class, _ = ACTION_FORMS[action]
+        if submitted and submitted[0] == action:
+            form = submitted[1]
+        else:
+            form = form_class(formdata=None)
+        if action == Action.REPRIORITISE:
+            form.priority.choices = [("", "— choose —")] + [
+                (p.code, priority_label(p)) for p in ticket.contract_version.priorities
+                if p.id != ticket.priority_id]
+        if action == Action.ASSIGN:
+            form.assignee.choices = [("", "— choose —")] + [
+                (u.email, u.name) for u in queries.assignable_users()
+                if u.id != ticket.assignee_id]
+        forms[action.value] = form
+    return forms
+
+
+def _render_ticket(ticket: Ticket, submitted=None, status: int = 200):
+    staff = current_user.role in TICKET_STAFF
+    messages = [m for m in ticket.messages if staff or not m.is_internal]
+    attachments = [a for a in ticket.attachments
+                   if staff or a.message is None or not a.message.is_internal]
+    audit = []
+    if staff:
+        audit = db.session.scalars(
+            sa.select(AuditEntry).where(AuditEntry.entity == "ticket",
+                                        AuditEntry.entity_id == ticket.number)
+            .order_by(AuditEntry.id)).all()
+    return render_template("tickets/ticket.html", ticket=ticket, messages=messages,
+                           attachments=attachments, audit=audit, staff=staff,
+                           clocks=ticket_clocks(ticket, now=now_utc()),
+                           forms=_action_forms(ticket, submitted)), status
+
+
+@bp.get("/tickets")
+@role_required(*READERS)
+def index():
+    before = request.args.get("before", type=int)
+    tickets = queries.ticket_page(current_user, before_id=before, limit=PAGE_SIZE + 1)
+    next_before = tickets[PAGE_SIZE - 1].id if len(tickets) > PAGE_SIZE else None
+    return render_template("tickets/index.html", tickets=tickets[:PAGE_SIZE],
+                           next_before=next_before)
+
+
+@bp.get("/queue")
+@role_required(*STAFF)
+def queue():
+    return render_template("tickets/queue.html", tickets=queries.open_queue(current_user))
+
+
+@bp.route("/tickets/new", methods=["GET", "POST"])
+@role_required(Role.CLIENT)
+def new():
+    today = now_utc().date()
+    contracts = [c for c in contract_queries.contracts_for(current_user) if c.is_active_on(today)]
+    form = NewTicketForm()
+    form.set_contracts(contracts)
+    if form.validate_on_submit():
+        contract = contract_queries.get_contract(current_user, form.contract.data)
+        try:
+            ticket = services.open_ticket(
+                actor=current_user, contract=contract, priority_code=form.priority_code,
+                title=form.title.data, description=form.description.data, now=now_utc(),
+                attachment=_store_upload(form.attachment.data))
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            _apply_domain_error(form, error)
+        else:
+            flash(f"Incident {ticket.number} recorded.", "success")
+            return redirect(url_for("tickets.show", number=ticket.number))
+    status = 400 if form.is_submitted() else 200
+    return render_template("tickets/new.html", form=form, contracts=contracts), status
+
+
+@bp.get("/tickets/<number>")
+@role_required(*READERS)
+def show(number: str):
+    return _render_ticket(_ticket_or_404(number))
+
+
+@bp.post("/tickets/<number>/actions/<action>")
+@role_required(Role.CLIENT, *STAFF)
+def act(number: str, action: str):
+    ticket = _ticket_or_404(number)
+    try:
+        action = Action(action)
+    except ValueError:
+        abort(404)
+    form_class, arguments = ACTION_FORMS[action]
+    form = form_class()
+    forms = _action_forms(ticket, (action, form)) if action in allowed_actions(
+        ticket.status, current_user.role) else {}
+    if action.value not in forms:
+        flash(f"You cannot {action.value} this ticket now.", "error")
+        return _render_ticket(ticket, status=409)
+    if form.validate_on_submit():
+        try:
+            kwargs = arguments(form)
+            if "attachment" in form:
+                kwargs["attachment"] = _store_upload(form.attachment.data)
+            services.ACTIONS[action](ticket, actor=current_user, now=now_utc(), **kwargs)
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            _apply_domain_error(form, error)
+            ticket = _ticket_or_404(number)
+        else:
+            flash(f"Done: {action.value}.", "success")
+            return redirect(url_for("tickets.show", number=ticket.number))
+    return _render_ticket(ticket, (action, form), status=400)
+
+
+@bp.get("/tickets/<number>/attachments/<int:attachment_id>")
+@role_required(*READERS)
+def attachment(number: str, attachment_id: int):
+    ticket = _ticket_or_404(number)
+    found = queries.get_attachment(current_user, ticket, attachment_id)
+    if found is None:
+        abort(404)
+    path = stored_path(Path(current_app.config["ATTACHMENT_DIR"]), found.storage_name)
+    if not path.exists():
+        abort(404)
+    return send_file(path, mimetype=found.content_type, as_attachment=True,
+                     download_name=found.filename, max_age=0)

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs the helpdesk on this machine: installs into .venv, migrates, loads the demo, serves.
+set -euo pipefail
+cd "$(dirname "$0")"
+. scripts/venv.sh
+ensure_venv requirements.txt
+
+export FLASK_APP=wsgi
+PORT="${PORT:-5000}"
+HOST="${HOST:-127.0.0.1}"
+
+.venv/bin/flask db upgrade
+.venv/bin/flask helpdesk demo
+
+cat <<TXT
+
+Helpdesk running at http://$HOST:$PORT/
+Demo accounts (password: helpdesk-demo):
+  client@example.com        client of Boutique Exemple SARL
+  other-client@example.com  client of another organisation
+  tech@example.com          technician
+  lead@example.com          team lead
+  finance@example.com       finance
+  admin@example.com         admin
+Stop with Ctrl+C.
+
+TXT
+exec .venv/bin/gunicorn --workers "${WORKERS:-2}" --bind "$HOST:$PORT" --access-logfile - wsgi:app

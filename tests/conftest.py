@@ -1,0 +1,133 @@
+"""Fixtures: an app on a fresh migrated database per test, SQLite by default or PostgreSQL.
+
+`TEST_DATABASE_URL` selects PostgreSQL; each run migrates its own schema, so runs never collide.
+"""
+import os
+import re
+import shutil
+import uuid
+from types import SimpleNamespace
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from helpdesk import create_app
+from helpdesk.extensions import db
+from tests import factories
+
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
+CSRF_PATTERN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def _pg_url(schema: str) -> str:
+    url = POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+    joiner = "&" if "?" in url else "?"
+    return f"{url}{joiner}options=-csearch_path%3D{schema}"
+
+
+def _migrate(url: str, instance) -> None:
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(instance),
+                      "SECRET_KEY": "x" * 40, "TESTING": True})
+    with app.app_context():
+        upgrade()
+        # Closing the last connection checkpoints SQLite's WAL into the file that tests copy.
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database(tmp_path_factory):
+    """The migrated database of this run: a SQLite template file or a PostgreSQL schema."""
+    instance = tmp_path_factory.mktemp("instance")
+    if POSTGRES_URL:
+        schema = f"test_{uuid.uuid4().hex[:12]}"
+        admin = sa.create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        url = _pg_url(schema)
+        _migrate(url, instance)
+        yield {"kind": "postgresql", "url": url, "schema": schema}
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
+    else:
+        template = instance / "template.sqlite3"
+        _migrate(f"sqlite:///{template}", instance)
+        yield {"kind": "sqlite", "template": template}
+
+
+def _empty_postgres(app) -> None:
+    with app.app_context():
+        tables = [t.name for t in db.metadata.sorted_tables]
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql(
+                "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture
+def app(database, tmp_path):
+    config = {"TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"),
+              "SECRET_KEY": "test-secret-" + uuid.uuid4().hex,
+              "ATTACHMENT_DIR": str(tmp_path / "attachments"),
+              "MAX_ATTACHMENT_BYTES": 64 * 1024, "MAX_CONTENT_LENGTH": 128 * 1024}
+    if database["kind"] == "postgresql":
+        config["SQLALCHEMY_DATABASE_URI"] = database["url"]
+    else:
+        path = tmp_path / "helpdesk.sqlite3"
+        shutil.copy(database["template"], path)
+        config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    app = create_app(config)
+    if database["kind"] == "postgresql":
+        _empty_postgres(app)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def now():
+    return datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def world(app):
+    """A provider's usual set-up, committed; users by e-mail, contracts by reference."""
+    with app.app_context():
+        data = factories.world()
+        db.session.commit()
+        return SimpleNamespace(**{key: factories.handle(value) for key, value in data.items()
+                                  if key != "calendars"})
+
+
+def csrf_token(client, path: str = "/login") -> str:
+    page = client.get(path).get_data(as_text=True)
+    match = CSRF_PATTERN.search(page)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def login(client, email: str, password: str = factories.PASSWORD):
+    token = csrf_token(client)
+    response = client.post("/login", data={"email": email, "password": password,
+                                           "csrf_token": token})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response
+
+
+@pytest.fixture
+def login_as(client):
+    def sign_in(email: str):
+        login(client, email)
+        return client
+    return sign_in
