@@ -5,6 +5,7 @@ from flask.cli import AppGroup
 
 from helpdesk.accounts.services import create_api_token
 from helpdesk.clock import now_utc
+from helpdesk.contracts.cli import demo_command, import_command
 from helpdesk.errors import DomainError
 from helpdesk.extensions import db
 
@@ -22,6 +23,10 @@ def token_command(email: str) -> None:
     db.session.commit()
     click.echo(f"API token for {email.strip().lower()} (store it now: it is not shown again):")
     click.echo(token)
+
+
+helpdesk_cli.add_command(import_command)
+helpdesk_cli.add_command(demo_command)
 
 
 def init_app(app: Flask) -> None:
