@@ -25,6 +25,8 @@ class StoredFile:
 
 
 def format_size(size_bytes: int) -> str:
+    if size_bytes < 1024:
+        return f"{size_bytes} bytes"
     if size_bytes >= 1024 * 1024:
         return f"{size_bytes / (1024 * 1024):.3g} MB"
     return f"{size_bytes / 1024:.3g} KB"

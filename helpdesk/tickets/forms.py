@@ -53,13 +53,13 @@ class NewTicketForm(FlaskForm):
 class ReplyForm(FlaskForm):
     body = TextAreaField("Message", validators=[DataRequired("Write a message."),
                                                 Length(max=BODY_MAX)])
-    attachment = FileField("Attachment (optional)")
+    attachment = FileField("File for the message (optional)")
 
 
 class NoteForm(FlaskForm):
     body = TextAreaField("Internal note", validators=[DataRequired("Write the note."),
                                                       Length(max=BODY_MAX)])
-    attachment = FileField("Attachment (optional)")
+    attachment = FileField("File for the note (optional)")
 
 
 class ConfirmForm(FlaskForm):

@@ -77,6 +77,9 @@ def _action_forms(ticket: Ticket, submitted: tuple[Action, object] | None = None
             form = submitted[1]
         else:
             form = form_class(formdata=None)
+        # Several forms share field names (body, reason): ids must stay unique for the labels.
+        for field in form:
+            field.id = field.label.field_id = f"{action.value}-{field.name}"
         if action == Action.REPRIORITISE:
             form.priority.choices = [("", "— choose —")] + [
                 (p.code, priority_label(p)) for p in ticket.contract_version.priorities

@@ -34,7 +34,7 @@ def duration(value: timedelta | int | None) -> str:
 
 
 def status_label(value) -> str:
-    return STATUS_LABELS.get(value, str(value))
+    return STATUS_LABELS.get(value, value)
 
 
 def init_app(app: Flask) -> None:
