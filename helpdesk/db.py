@@ -13,6 +13,10 @@ NAMING_CONVENTION = {
 }
 
 
+# Primary keys are INTEGER (32-bit on PostgreSQL): an id from a URL beyond this is no row at all.
+MAX_ROW_ID = 2**31 - 1
+
+
 class UTCDateTime(sa.types.TypeDecorator):
     """An instant: refuses naive datetimes, always returns aware UTC (SQLite forgets zones)."""
 

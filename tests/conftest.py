@@ -58,11 +58,16 @@ def database(tmp_path_factory):
 
 
 def _empty_postgres(app) -> None:
+    """DELETE is much cheaper than TRUNCATE on small tables; ids restart so numbers read T-000001."""
     with app.app_context():
-        tables = [t.name for t in db.metadata.sorted_tables]
+        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
         with db.engine.begin() as connection:
-            connection.exec_driver_sql(
-                "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+            sequences = connection.exec_driver_sql(
+                "SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()"
+            ).scalars().all()
+            connection.exec_driver_sql("; ".join(
+                [f'DELETE FROM "{t}"' for t in tables]
+                + [f'ALTER SEQUENCE "{s}" RESTART' for s in sequences]))
 
 
 @pytest.fixture

@@ -1,3 +1,5 @@
+from urllib.parse import urlsplit
+
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -17,10 +19,17 @@ def home_for(role: Role) -> str:
 
 
 def _safe_next(target: str | None) -> str | None:
-    """Only same-site paths, so the sign-in page cannot bounce users elsewhere."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    """Only same-site paths, so the sign-in page cannot bounce users elsewhere.
+
+    Browsers drop tabs and newlines and read a backslash as a slash, so those are refused
+    before judging the path: `/\t/evil.example` would otherwise become `//evil.example`.
+    """
+    if not target or any(ord(ch) < 32 or ord(ch) == 127 or ch == "\\" for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
 
 
 @bp.get("/")

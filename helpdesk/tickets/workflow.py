@@ -60,6 +60,22 @@ STATUS_LABELS = {
 }
 
 
+# How each action reads in a sentence: "Cannot <phrase> a ticket that is resolved."
+ACTION_PHRASES = {
+    Action.TAKE: "take in charge",
+    Action.REPLY: "reply to",
+    Action.NOTE: "add a note to",
+    Action.WAIT: "put on hold",
+    Action.RESUME: "resume",
+    Action.RESOLVE: "resolve",
+    Action.CONFIRM: "confirm the resolution of",
+    Action.REOPEN: "reopen",
+    Action.CANCEL: "cancel",
+    Action.REPRIORITISE: "reprioritise",
+    Action.ASSIGN: "assign",
+}
+
+
 def _transitions_for(role: Role) -> dict[Action, dict[Status, Status]]:
     if role in TICKET_STAFF:
         return STAFF_TRANSITIONS
@@ -77,10 +93,9 @@ def next_status(action: Action, status: Status, role: Role) -> Status:
     """The status after `action`, or a clear refusal."""
     transitions = _transitions_for(role)
     if action not in transitions:
-        raise Forbidden(f"Your role cannot {action.value} a ticket.")
+        raise Forbidden(f"Your role cannot {ACTION_PHRASES[action]} a ticket.")
     target = transitions[action].get(status)
     if target is None:
-        raise Conflict(
-            f"Cannot {action.value} a ticket that is {STATUS_LABELS[status]}."
-        )
+        raise Conflict(f"Cannot {ACTION_PHRASES[action]} a ticket that is "
+                       f"{STATUS_LABELS[status]}.")
     return target

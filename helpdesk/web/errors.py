@@ -35,10 +35,14 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        # Keep what the exception says beside its page, e.g. the Allow header of a 405.
+        headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
         if _wants_problem():
-            return problem(error.code or 500, error.name, error.description)
+            response = problem(error.code or 500, error.name, error.description)
+            response.headers.extend(headers)
+            return response
         return render_template("errors/error.html", code=error.code, title=error.name,
-                               message=error.description), error.code
+                               message=error.description), error.code, headers
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):

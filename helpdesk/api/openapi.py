@@ -1,0 +1,187 @@
+"""The OpenAPI description served at /api/v1/openapi.json, built from the request schemas."""
+from helpdesk.api.schemas import ACTION_FIELDS, TicketAction, TicketCreate
+
+PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+TICKET = {"application/json": {"schema": {"$ref": "#/components/schemas/Ticket"}}}
+
+
+def _problem(description: str) -> dict:
+    return {"description": description, "content": PROBLEM}
+
+
+def _clock_schema() -> dict:
+    return {
+        "type": "object",
+        "required": ["status", "due_at", "breached_at", "elapsed_seconds"],
+        "properties": {
+            "status": {"type": "string",
+                       "enum": ["running", "paused", "met", "breached", "cancelled"]},
+            "target_seconds": {"type": "integer"},
+            "due_at": {"type": ["string", "null"], "format": "date-time"},
+            "breached_at": {"type": ["string", "null"], "format": "date-time"},
+            "elapsed_seconds": {"type": "integer"},
+            "delay_seconds": {"type": "integer"},
+        },
+    }
+
+
+def _ticket_schema() -> dict:
+    instant = {"type": ["string", "null"], "format": "date-time"}
+    return {
+        "type": "object",
+        "required": ["number", "status", "priority", "contract", "created_at", "sla"],
+        "properties": {
+            "number": {"type": "string", "pattern": r"^T-\d{6,12}$"},
+            "status": {"type": "string", "enum": ["new", "in_progress", "waiting_on_client",
+                                                  "resolved", "closed", "reopened", "cancelled"]},
+            "priority": {"type": "string"},
+            "priority_label": {"type": "string"},
+            "contract": {"type": "string"},
+            "contract_version": {"type": "integer"},
+            "organisation": {"type": "string"},
+            "title": {"type": "string"},
+            "description": {"type": "string"},
+            "requester": {"type": "string"},
+            "assignee": {"type": ["string", "null"]},
+            "created_at": {"type": "string", "format": "date-time"},
+            "updated_at": instant,
+            "taken_at": instant,
+            "resolved_at": instant,
+            "closed_at": instant,
+            "sla": {
+                "type": "object",
+                "required": ["gti", "gtr"],
+                "properties": {
+                    "gti": {"$ref": "#/components/schemas/Clock"},
+                    "gtr": {"oneOf": [{"$ref": "#/components/schemas/Clock"},
+                                      {"type": "null"}]},
+                },
+            },
+            "messages": {
+                "type": "array",
+                "description": "Only in single-ticket answers; internal notes only for staff.",
+                "items": {"type": "object", "properties": {
+                    "author": {"type": "string"}, "internal": {"type": "boolean"},
+                    "body": {"type": "string"},
+                    "created_at": {"type": "string", "format": "date-time"}}},
+            },
+        },
+    }
+
+
+def _problem_schema() -> dict:
+    return {
+        "type": "object",
+        "required": ["type", "title", "status"],
+        "properties": {
+            "type": {"type": "string"}, "title": {"type": "string"},
+            "status": {"type": "integer"}, "detail": {"type": "string"},
+            "errors": {"type": "array", "items": {
+                "type": "object", "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}},
+        },
+    }
+
+
+def _action_description() -> str:
+    lines = ["What a technician (or, for reply, confirm and reopen, the client) does on the "
+             "ticket, with the same rules as the web pages. Fields each action reads:"]
+    for action in TicketAction.model_fields["action"].annotation.__args__:
+        required, optional = ACTION_FIELDS.get(action, (frozenset(), frozenset()))
+        fields = [*sorted(required), *(f"{name} (optional)" for name in sorted(optional))]
+        lines.append(f"- `{action}`: {', '.join(fields) or 'none'}")
+    return "\n".join(lines)
+
+
+def openapi_document() -> dict:
+    number = {"name": "number", "in": "path", "required": True,
+              "schema": {"type": "string", "example": "T-000042"}}
+    unauthorised = _problem("Missing, unknown or revoked API token.")
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Helpdesk API", "version": "1",
+                 "description": "Tickets with contractual GTI/GTR clocks. Errors are RFC 9457 "
+                                "problem documents."},
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "paths": {
+            "/tickets": {
+                "get": {
+                    "summary": "A page of the tickets the caller may see, newest first.",
+                    "parameters": [
+                        {"name": "limit", "in": "query",
+                         "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+                        {"name": "cursor", "in": "query", "schema": {"type": "string"},
+                         "description": "next_cursor of the previous page."},
+                    ],
+                    "responses": {
+                        "200": {"description": "A page.", "content": {"application/json": {
+                            "schema": {"type": "object", "properties": {
+                                "tickets": {"type": "array",
+                                            "items": {"$ref": "#/components/schemas/Ticket"}},
+                                "next_cursor": {"type": ["string", "null"]}}}}}},
+                        "400": _problem("Bad limit or cursor."),
+                        "401": unauthorised,
+                    },
+                },
+                "post": {
+                    "summary": "Open an incident.",
+                    "parameters": [{
+                        "name": "Idempotency-Key", "in": "header",
+                        "schema": {"type": "string", "maxLength": 255},
+                        "description": "Retrying with the same key and body returns the same "
+                                       "ticket (with Idempotent-Replayed: true)."}],
+                    "requestBody": {"required": True, "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/TicketCreate"}}}},
+                    "responses": {
+                        "201": {"description": "Created.", "content": TICKET,
+                                "headers": {"Location": {"schema": {"type": "string"}}}},
+                        "400": _problem("The body is not a JSON object, or a bad header."),
+                        "401": unauthorised,
+                        "403": _problem("The caller's role cannot open tickets."),
+                        "415": _problem("The body is not sent as application/json."),
+                        "422": _problem("Invalid fields (see errors[])."),
+                    },
+                },
+            },
+            "/tickets/{number}": {
+                "get": {
+                    "summary": "One ticket, with its conversation.",
+                    "parameters": [number],
+                    "responses": {"200": {"description": "The ticket.", "content": TICKET},
+                                  "401": unauthorised,
+                                  "404": _problem("No such ticket for this caller.")},
+                },
+            },
+            "/tickets/{number}/actions": {
+                "post": {
+                    "summary": "Act on a ticket.",
+                    "description": _action_description(),
+                    "parameters": [number],
+                    "requestBody": {"required": True, "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/TicketAction"}}}},
+                    "responses": {
+                        "200": {"description": "The ticket after the action.", "content": TICKET},
+                        "400": _problem("The body is not a JSON object."),
+                        "401": unauthorised,
+                        "403": _problem("The caller's role cannot do this action."),
+                        "404": _problem("No such ticket for this caller."),
+                        "409": _problem("The action does not fit the ticket's status."),
+                        "415": _problem("The body is not sent as application/json."),
+                        "422": _problem("Invalid fields (see errors[])."),
+                    },
+                },
+            },
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                           "description": "flask helpdesk token EMAIL"}},
+            "schemas": {
+                "TicketCreate": TicketCreate.model_json_schema(),
+                "TicketAction": TicketAction.model_json_schema(),
+                "Ticket": _ticket_schema(),
+                "Clock": _clock_schema(),
+                "Problem": _problem_schema(),
+            },
+        },
+    }

@@ -1,0 +1,98 @@
+"""Shapes of API request bodies: strict types, unknown fields refused."""
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import PydanticCustomError
+
+from helpdesk.tickets.rules import BODY_MAX, REASON_MAX, TITLE_MAX
+
+# Control characters are not text (and PostgreSQL cannot store NUL at all); multi-line fields
+# keep their tabs and line breaks. The services apply the same rule to every other entry point.
+LINE_BREAKS = frozenset("\t\n\r")
+
+
+def _refuse_controls(allowed: frozenset[str]):
+    def check(value: str) -> str:
+        if any((ord(ch) < 32 and ch not in allowed) or ord(ch) == 127 for ch in value):
+            raise PydanticCustomError("control_characters",
+                                      "must not contain control characters")
+        return value
+    return check
+
+
+def text(*, max_length: int, min_length: int = 0, multiline: bool = False):
+    """A string field: length checked first (so the message says so), then its characters."""
+    allowed = LINE_BREAKS if multiline else frozenset()
+    return Annotated[str, Field(min_length=min_length, max_length=max_length),
+                     AfterValidator(_refuse_controls(allowed))]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
+
+
+class TicketCreate(Strict):
+    contract: text(min_length=1, max_length=64)
+    priority: text(min_length=1, max_length=16)
+    title: text(min_length=1, max_length=TITLE_MAX)
+    description: text(min_length=1, max_length=BODY_MAX, multiline=True)
+
+
+ActionName = Literal["take", "reply", "note", "wait", "resume", "resolve", "confirm", "reopen",
+                     "cancel", "reprioritise", "assign"]
+
+
+class TicketAction(Strict):
+    action: ActionName
+    body: text(max_length=BODY_MAX, multiline=True) | None = None
+    reason: text(max_length=REASON_MAX, multiline=True) | None = None
+    priority: text(max_length=16) | None = None
+    assignee: text(max_length=254) | None = None
+
+
+# What each action reads besides its name: (required, optional). Anything else is refused, so
+# a caller who sends {"action": "resolve", "body": "…"} learns the message went nowhere.
+ACTION_FIELDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "reply": (frozenset({"body"}), frozenset()),
+    "note": (frozenset({"body"}), frozenset()),
+    "reopen": (frozenset(), frozenset({"reason"})),
+    "cancel": (frozenset({"reason"}), frozenset()),
+    "reprioritise": (frozenset({"priority", "reason"}), frozenset()),
+    "assign": (frozenset({"assignee"}), frozenset()),
+}
+
+
+def action_field_errors(payload: TicketAction) -> list[dict[str, str]]:
+    """Fields the action needs but did not get, and fields it would silently ignore."""
+    required, optional = ACTION_FIELDS.get(payload.action, (frozenset(), frozenset()))
+    given = {name for name in payload.model_fields_set - {"action"}
+             if getattr(payload, name) not in (None, "")}
+    errors = [{"field": name, "message": f"is required by the {payload.action} action"}
+              for name in sorted(required - given)]
+    errors += [{"field": name, "message": f"is not used by the {payload.action} action"}
+               for name in sorted(payload.model_fields_set - {"action"} - required - optional)]
+    return errors
+
+
+def field_errors(error: ValidationError) -> list[dict[str, str]]:
+    """Pydantic's findings as [{field, message}] people can read."""
+    errors = []
+    for item in error.errors(include_url=False):
+        field = ".".join(str(part) for part in item["loc"]) or "(body)"
+        kind = item["type"]
+        if kind == "missing":
+            message = "is required"
+        elif kind == "extra_forbidden":
+            message = "is not a known field"
+        elif kind in ("string_type", "string_sub_type"):
+            message = "must be a string"
+        elif kind == "string_too_short":
+            message = "must not be empty"
+        elif kind in ("string_too_long", "too_long"):
+            message = f"must be at most {item['ctx']['max_length']} characters"
+        elif kind == "literal_error":
+            message = f"must be one of {item['ctx']['expected']}"
+        else:
+            message = item["msg"]
+        errors.append({"field": field, "message": message})
+    return errors

@@ -1,0 +1,239 @@
+"""The JSON API: parse the request, pick the actor, call one service, commit once, answer."""
+import base64
+import binascii
+import hashlib
+import json
+import re
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, g, request, url_for
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
+
+from helpdesk.api.auth import authenticate_request
+from helpdesk.api.problems import problem
+from helpdesk.api.openapi import openapi_document
+from helpdesk.api.schemas import TicketAction, TicketCreate, action_field_errors, field_errors
+from helpdesk.api.serializers import ticket_json
+from helpdesk.clock import now_utc
+from helpdesk.contracts import queries as contract_queries
+from helpdesk.errors import DomainError
+from helpdesk.extensions import db
+from helpdesk.tickets import queries, services
+from helpdesk.tickets.models import IdempotencyKey, Ticket
+from helpdesk.tickets.workflow import Action, next_status
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+bp.before_request(authenticate_request)
+
+IDEMPOTENCY_KEY_MAX = 255
+# A key is a short printable ASCII string (RFC 9110 token characters and friends).
+IDEMPOTENCY_KEY_PATTERN = re.compile(r"[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?")
+PAGE_MAX = 100
+LIMIT_PATTERN = re.compile(r"[0-9]{1,3}")
+CURSOR_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,16}")
+CURSOR_VALUE_PATTERN = re.compile(r"[0-9]{1,10}")
+CURSOR_MAX = 2**31 - 1  # ticket ids are 32-bit integers
+
+
+class RequestRefused(Exception):
+    """A request the API refuses before reading its meaning; becomes a problem document."""
+
+    def __init__(self, status: int, detail: str):
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+@bp.errorhandler(RequestRefused)
+def _refused(error: RequestRefused):
+    titles = {400: "Bad Request", 415: "Unsupported Media Type"}
+    return problem(error.status, titles.get(error.status, "Bad Request"), error.detail)
+
+
+def _json_body() -> dict:
+    """The body as a JSON object, or a 4xx saying what is wrong with it."""
+    if not request.is_json:
+        raise RequestRefused(415, "Send the body as JSON with 'Content-Type: application/json'.")
+    try:
+        data = json.loads(request.get_data(cache=True))
+    except (ValueError, RecursionError):
+        # ValueError covers bad syntax, bad UTF-8 and absurdly long numbers.
+        raise RequestRefused(400, "The body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise RequestRefused(400, "The body must be a JSON object.")
+    return data
+
+
+def _invalid(errors: list[dict[str, str]]):
+    detail = "; ".join(f"{e['field']} {e['message']}" for e in errors)
+    return problem(422, "Invalid request", detail, errors=errors)
+
+
+def _domain_problem(error: DomainError):
+    errors = [{"field": error.field, "message": error.message}] if error.field else None
+    extra = {"errors": errors} if errors else {}
+    return problem(error.status_code, "Request refused", error.message, **extra)
+
+
+def _ticket_response(ticket: Ticket, status: int = 200, **headers):
+    body = ticket_json(ticket, viewer=g.api_user, now=now_utc(), with_messages=True)
+    response = current_app.response_class(json.dumps(body), status=status,
+                                          mimetype="application/json")
+    response.headers.update(headers)
+    return response
+
+
+def _request_digest(payload: TicketCreate) -> str:
+    return hashlib.sha256(payload.model_dump_json().encode()).hexdigest()
+
+
+def _replay(user_id: int, key: str, digest: str):
+    """The answer to a retried submission: the ticket it already created."""
+    row = db.session.scalar(sa.select(IdempotencyKey).where(
+        IdempotencyKey.user_id == user_id, IdempotencyKey.key == key))
+    if row is None:
+        return None
+    if row.request_digest != digest:
+        return problem(422, "Idempotency-Key reused",
+                       "This Idempotency-Key was already used for a different request.")
+    ticket = db.session.get(Ticket, row.ticket_id)
+    return _ticket_response(ticket, 201, **{"Idempotent-Replayed": "true",
+                                            "Location": _location(ticket)})
+
+
+def _location(ticket: Ticket) -> str:
+    return url_for("api.get_ticket", number=ticket.number)
+
+
+@bp.post("/tickets")
+def create_ticket():
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not (len(key) <= IDEMPOTENCY_KEY_MAX
+                                and IDEMPOTENCY_KEY_PATTERN.fullmatch(key)):
+        return problem(400, "Bad Request",
+                       f"Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX} printable ASCII "
+                       "characters, without leading or trailing spaces.")
+    data = _json_body()
+    try:
+        payload = TicketCreate.model_validate(data)
+    except ValidationError as error:
+        return _invalid(field_errors(error))
+    user = g.api_user
+    digest = _request_digest(payload)
+    if key and (replayed := _replay(user.id, key, digest)):
+        return replayed
+    contract = contract_queries.get_contract(user, payload.contract)
+    if contract is None:
+        return _invalid([{"field": "contract", "message": f"unknown contract {payload.contract!r}"}])
+    try:
+        ticket = services.open_ticket(actor=user, contract=contract, priority_code=payload.priority,
+                                      title=payload.title, description=payload.description,
+                                      now=now_utc())
+        if key:
+            db.session.add(IdempotencyKey(user_id=user.id, key=key, request_digest=digest,
+                                          ticket_id=ticket.id))
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        return _domain_problem(error)
+    except IntegrityError:
+        # Two retries with the same key raced; the other one created the ticket.
+        db.session.rollback()
+        replayed = _replay(user.id, key, digest) if key else None
+        if replayed is None:
+            raise
+        return replayed
+    return _ticket_response(ticket, 201, Location=_location(ticket))
+
+
+@bp.get("/tickets/<number>")
+def get_ticket(number: str):
+    ticket = queries.get_ticket(g.api_user, number)
+    if ticket is None:
+        return problem(404, "Not Found", f"No ticket {number}.")
+    return _ticket_response(ticket)
+
+
+def _decode_cursor(cursor: str) -> int | None:
+    if not CURSOR_PATTERN.fullmatch(cursor):
+        return None
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode() + b"==").decode("ascii")
+    except (ValueError, binascii.Error):
+        return None
+    if not CURSOR_VALUE_PATTERN.fullmatch(text):
+        return None
+    value = int(text)
+    return value if 0 < value <= CURSOR_MAX else None
+
+
+def _encode_cursor(ticket_id: int) -> str:
+    return base64.urlsafe_b64encode(str(ticket_id).encode()).decode().rstrip("=")
+
+
+@bp.get("/tickets")
+def list_tickets():
+    limit_text = request.args.get("limit", str(current_app.config["API_PAGE_SIZE"]))
+    if not LIMIT_PATTERN.fullmatch(limit_text) or not 1 <= int(limit_text) <= PAGE_MAX:
+        return problem(400, "Bad Request", f"limit must be a whole number from 1 to {PAGE_MAX}.")
+    limit = int(limit_text)
+    before = None
+    if cursor := request.args.get("cursor"):
+        before = _decode_cursor(cursor)
+        if before is None:
+            return problem(400, "Bad Request", "cursor is not one this API gave out.")
+    tickets = queries.ticket_page(g.api_user, before_id=before, limit=limit + 1)
+    now = now_utc()
+    page = tickets[:limit]
+    return {
+        "tickets": [ticket_json(t, viewer=g.api_user, now=now) for t in page],
+        "next_cursor": _encode_cursor(page[-1].id) if len(tickets) > limit else None,
+    }
+
+
+def _action_arguments(action: Action, payload: TicketAction) -> dict:
+    if action in (Action.REPLY, Action.NOTE):
+        return {"body": payload.body}
+    if action in (Action.CANCEL, Action.REOPEN):
+        return {"reason": payload.reason or ""}
+    if action == Action.REPRIORITISE:
+        return {"priority_code": payload.priority, "reason": payload.reason}
+    if action == Action.ASSIGN:
+        assignee = queries.get_assignable(payload.assignee.lower())
+        if assignee is None:
+            raise DomainError(f"No technician with e-mail {payload.assignee!r}.",
+                              field="assignee")
+        return {"assignee": assignee}
+    return {}
+
+
+@bp.post("/tickets/<number>/actions")
+def act_on_ticket(number: str):
+    ticket = queries.get_ticket(g.api_user, number)
+    if ticket is None:
+        return problem(404, "Not Found", f"No ticket {number}.")
+    data = _json_body()
+    try:
+        payload = TicketAction.model_validate(data)
+    except ValidationError as error:
+        return _invalid(field_errors(error))
+    action = Action(payload.action)
+    try:
+        # May this person do this now? Asked first, as the web page does by offering the button:
+        # a refused action is a 403/409 whatever its arguments.
+        next_status(action, ticket.status, g.api_user.role)
+        if errors := action_field_errors(payload):
+            return _invalid(errors)
+        services.ACTIONS[action](ticket, actor=g.api_user, now=now_utc(),
+                                 **_action_arguments(action, payload))
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        return _domain_problem(error)
+    return _ticket_response(ticket)
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return openapi_document()

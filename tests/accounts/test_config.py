@@ -1,0 +1,99 @@
+"""Configuration: production refuses weak secrets and sends secure cookies; development keeps a
+generated secret in the instance folder."""
+import stat
+
+import pytest
+
+from helpdesk import create_app
+from helpdesk.config import ConfigError, load_config
+from helpdesk.extensions import db
+from tests import factories
+from tests.conftest import CSRF_PATTERN
+
+STRONG = "b2f1c0d8e7a6954433221100ffeeddccbbaa99887766"
+PRODUCTION = {"HELPDESK_ENV": "production", "SECRET_KEY": STRONG}
+
+
+@pytest.mark.parametrize("secret", [None, "", "dev", "changeme", "secret", "x" * 31],
+                         ids=["unset", "empty", "dev", "changeme", "secret", "too-short"])
+def test_production_refuses_to_start_without_a_strong_secret(tmp_path, secret):
+    env = {"HELPDESK_ENV": "production"}
+    if secret is not None:
+        env["SECRET_KEY"] = secret
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        load_config(str(tmp_path), env)
+
+
+def test_production_never_generates_a_secret_file(tmp_path):
+    with pytest.raises(ConfigError):
+        load_config(str(tmp_path), {"HELPDESK_ENV": "production"})
+    assert not (tmp_path / "secret_key").exists()
+
+
+@pytest.mark.parametrize("key", ["SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE",
+                                 "SESSION_COOKIE_HTTPONLY", "REMEMBER_COOKIE_HTTPONLY"])
+def test_production_cookies_are_secure_and_httponly(tmp_path, key):
+    assert load_config(str(tmp_path), PRODUCTION)[key] is True
+
+
+def test_production_cookies_are_samesite_lax(tmp_path):
+    config = load_config(str(tmp_path), PRODUCTION)
+    assert (config["SESSION_COOKIE_SAMESITE"], config["REMEMBER_COOKIE_SAMESITE"]) == ("Lax", "Lax")
+
+
+def test_production_uses_the_given_secret(tmp_path):
+    assert load_config(str(tmp_path), PRODUCTION)["SECRET_KEY"] == STRONG
+
+
+def test_production_session_cookie_is_sent_with_secure_flag(app, world, tmp_path, monkeypatch):
+    for name, value in PRODUCTION.items():
+        monkeypatch.setenv(name, value)
+    production = create_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+                             "INSTANCE_PATH": str(tmp_path / "production")})
+    try:
+        browser = production.test_client()
+        https = {"base_url": "https://helpdesk.example",
+                 "headers": {"Referer": "https://helpdesk.example/login"}}
+        page = browser.get("/login", **https).get_data(as_text=True)
+        response = browser.post("/login", data={
+            "email": world.client, "password": factories.PASSWORD,
+            "csrf_token": CSRF_PATTERN.search(page).group(1)}, **https)
+        assert response.status_code == 302
+        cookie = next(value for value in response.headers.getlist("Set-Cookie")
+                      if value.startswith("session="))
+        assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    finally:
+        with production.app_context():
+            db.engine.dispose()
+
+
+def test_development_cookies_are_not_marked_secure(tmp_path):
+    assert load_config(str(tmp_path), {})["SESSION_COOKIE_SECURE"] is False
+
+
+def test_development_generates_a_secret_once_in_the_instance_folder(tmp_path):
+    first = load_config(str(tmp_path), {})["SECRET_KEY"]
+    second = load_config(str(tmp_path), {})["SECRET_KEY"]
+    assert first == second
+    assert len(first) >= 32
+    assert (tmp_path / "secret_key").read_text().strip() == first
+
+
+def test_development_secret_file_is_private(tmp_path):
+    load_config(str(tmp_path), {})
+    assert stat.S_IMODE((tmp_path / "secret_key").stat().st_mode) == 0o600
+
+
+def test_each_installation_gets_its_own_secret(tmp_path):
+    assert (load_config(str(tmp_path / "one"), {})["SECRET_KEY"]
+            != load_config(str(tmp_path / "two"), {})["SECRET_KEY"])
+
+
+def test_development_uses_a_given_secret_without_writing_one(tmp_path):
+    assert load_config(str(tmp_path), {"SECRET_KEY": "given"})["SECRET_KEY"] == "given"
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_postgresql_url_is_given_the_psycopg_driver(tmp_path):
+    config = load_config(str(tmp_path), {"DATABASE_URL": "postgresql://u@db/helpdesk"})
+    assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db/helpdesk"
