@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the helpdesk on this machine: installs into .venv, migrates, loads the demo, serves.
+# Runs the helpdesk on this machine: installs into .venv, migrates, loads the demo, serves the
+# web app and runs the SLA scheduler beside it.
 set -euo pipefail
 cd "$(dirname "$0")"
 . scripts/venv.sh
@@ -22,7 +23,11 @@ Demo accounts (password: helpdesk-demo):
   lead@example.com          team lead
   finance@example.com       finance
   admin@example.com         admin
-Stop with Ctrl+C.
+The SLA scheduler runs beside it (escalations, breaches, mail written to instance/mail/).
+Stop both with Ctrl+C.
 
 TXT
-exec .venv/bin/gunicorn --workers "${WORKERS:-2}" --bind "$HOST:$PORT" --access-logfile - wsgi:app
+.venv/bin/flask sla scheduler &
+scheduler=$!
+trap 'kill "$scheduler" 2>/dev/null; wait "$scheduler" 2>/dev/null' EXIT INT TERM
+.venv/bin/gunicorn --workers "${WORKERS:-2}" --bind "$HOST:$PORT" --access-logfile - wsgi:app

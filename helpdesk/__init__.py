@@ -35,12 +35,15 @@ def create_app(overrides: dict | None = None) -> Flask:
     from helpdesk.accounts.views import bp as accounts_bp
     from helpdesk.api.views import bp as api_bp
     from helpdesk.contracts.views import bp as contracts_bp
+    from helpdesk.escalation.views import bp as escalation_bp
     from helpdesk.tickets.views import bp as tickets_bp
-    from helpdesk.web import errors, filters, security
+    from helpdesk.web import errors, filters, health, security
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(tickets_bp)
     app.register_blueprint(contracts_bp)
+    app.register_blueprint(escalation_bp)
+    app.register_blueprint(health.bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)
     errors.init_app(app)

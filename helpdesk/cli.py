@@ -7,6 +7,7 @@ from helpdesk.accounts.services import create_api_token
 from helpdesk.clock import now_utc
 from helpdesk.contracts.cli import demo_command, import_command
 from helpdesk.errors import DomainError
+from helpdesk.escalation.cli import sla_cli
 from helpdesk.extensions import db
 
 helpdesk_cli = AppGroup("helpdesk", help="Set up the helpdesk: import, demo data, API tokens.")
@@ -31,3 +32,4 @@ helpdesk_cli.add_command(demo_command)
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(helpdesk_cli)
+    app.cli.add_command(sla_cli)

@@ -71,5 +71,10 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "SMTP_PASSWORD": env.get("SMTP_PASSWORD", ""),
         "SMTP_STARTTLS": _bool(env.get("SMTP_STARTTLS"), default=True),
         "MAIL_FROM": env.get("MAIL_FROM", "helpdesk@localhost"),
+        "MAIL_DIR": env.get("MAIL_DIR") or str(instance / "mail"),
+        "SWEEP_INTERVAL_SECONDS": int(env.get("SWEEP_INTERVAL_SECONDS", "30")),
+        "MAIL_INTERVAL_SECONDS": int(env.get("MAIL_INTERVAL_SECONDS", "10")),
+        # /healthz fails when the scheduler has not swept for this many intervals.
+        "SCHEDULER_SILENT_INTERVALS": 4,
         "API_PAGE_SIZE": 50,
     }

@@ -10,10 +10,24 @@ from helpdesk.contracts.models import (
     PenaltyRule,
     Priority,
 )
-from helpdesk.tickets.models import Attachment, IdempotencyKey, Ticket, TicketEvent, TicketMessage
+from helpdesk.escalation.models import (
+    Breach,
+    EscalationEvent,
+    Notification,
+    SchedulerHeartbeat,
+)
+from helpdesk.tickets.models import (
+    Attachment,
+    IdempotencyKey,
+    SlaClock,
+    Ticket,
+    TicketEvent,
+    TicketMessage,
+)
 
 __all__ = [
-    "ApiToken", "Attachment", "AuditEntry", "AvailabilityTier", "Calendar", "Contract",
-    "ContractVersion", "EscalationThreshold", "IdempotencyKey", "Organisation", "PenaltyRule",
-    "Priority", "Ticket", "TicketEvent", "TicketMessage", "User", "UserSession",
+    "ApiToken", "Attachment", "AuditEntry", "AvailabilityTier", "Breach", "Calendar", "Contract",
+    "ContractVersion", "EscalationEvent", "EscalationThreshold", "IdempotencyKey",
+    "Notification", "Organisation", "PenaltyRule", "Priority", "SchedulerHeartbeat", "SlaClock",
+    "Ticket", "TicketEvent", "TicketMessage", "User", "UserSession",
 ]

@@ -131,6 +131,14 @@ class ContractVersion(db.Model):
     def priority(self, code: str) -> "Priority | None":
         return next((p for p in self.priorities if p.code == code), None)
 
+    @property
+    def timezone(self) -> str:
+        """The zone the contract's months are counted in: its availability calendar's, else its
+        first priority's (the import format has no zone of its own for a contract)."""
+        if self.availability_calendar is not None:
+            return self.availability_calendar.timezone
+        return self.priorities[0].calendar.timezone
+
 
 class AvailabilityTier(db.Model):
     __tablename__ = "availability_tiers"

@@ -1,12 +1,29 @@
-"""A ticket's SLA clocks, replayed from its events with the pure engine."""
+"""A ticket's SLA clocks: replayed from its events with the pure engine, and stored as a cache.
+
+The stored rows (`SlaClock`) and the ticket's queue position are refreshed by every use case that
+adds an event, and can be rebuilt at any time (`flask sla recompute`): the events are the truth.
+"""
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from helpdesk.contracts.models import Metric
-from helpdesk.sla.clock import ClockEvent, replay
-from helpdesk.tickets.models import EventKind, Status, Ticket, TicketEvent
+import sqlalchemy as sa
 
-CANCELLED = "cancelled"
+from helpdesk.contracts.models import Metric, Priority
+from helpdesk.escalation.models import Breach
+from helpdesk.extensions import db
+from helpdesk.sla.clock import ClockEvent, ClockState, replay
+from helpdesk.tickets.models import (
+    OPEN_STATUSES,
+    EventKind,
+    QueueRank,
+    SlaClock,
+    SlaStatus,
+    Status,
+    Ticket,
+    TicketEvent,
+)
+
+BREACH_LEVEL = 100
 
 
 def _gti_kind(event: TicketEvent) -> str | None:
@@ -50,13 +67,36 @@ def clock_events(events: list[TicketEvent], metric: Metric) -> list[ClockEvent]:
 @dataclass(frozen=True)
 class TicketClock:
     metric: Metric
-    target: timedelta
-    status: str
-    due_at: datetime | None
-    breached_at: datetime | None
-    elapsed: timedelta
-    delay: timedelta
-    segments: tuple
+    status: SlaStatus
+    state: ClockState
+
+    @property
+    def target(self) -> timedelta:
+        return self.state.target
+
+    @property
+    def due_at(self) -> datetime | None:
+        return self.state.due_at
+
+    @property
+    def breached_at(self) -> datetime | None:
+        return self.state.breached_at
+
+    @property
+    def elapsed(self) -> timedelta:
+        return self.state.elapsed
+
+    @property
+    def delay(self) -> timedelta:
+        return self.state.delay
+
+    @property
+    def segments(self):
+        return self.state.segments
+
+    @property
+    def remaining(self) -> timedelta:
+        return self.state.remaining
 
 
 def ticket_clocks(ticket: Ticket, *, now: datetime) -> dict[str, TicketClock]:
@@ -70,9 +110,120 @@ def ticket_clocks(ticket: Ticket, *, now: datetime) -> dict[str, TicketClock]:
             continue
         state = replay(target=target, calendar=calendar,
                        events=clock_events(ticket.events, metric), now=now)
-        clocks[metric.value] = TicketClock(
-            metric=metric, target=target,
-            status=CANCELLED if ticket.status == Status.CANCELLED else state.status,
-            due_at=state.due_at, breached_at=state.breached_at, elapsed=state.elapsed,
-            delay=state.delay, segments=tuple(state.segments))
+        status = SlaStatus.CANCELLED if ticket.status == Status.CANCELLED else SlaStatus(state.status)
+        clocks[metric.value] = TicketClock(metric=metric, status=status, state=state)
     return clocks
+
+
+def threshold_levels(priority: Priority) -> list[int]:
+    """The escalation levels of a priority, in percent of the target; 100 is the breach."""
+    return sorted({t.at_percent for t in priority.escalations} | {BREACH_LEVEL})
+
+
+def next_check(clock: TicketClock, levels: list[int], recorded_level: int) -> datetime | None:
+    """When the next threshold not yet recorded is (or was) crossed; None if it never will be.
+
+    Thresholds are instants of counted service time, so a warning never lands outside service
+    hours or during a pause.
+    """
+    if clock.status == SlaStatus.CANCELLED:
+        return None
+    for level in levels:
+        if level <= recorded_level:
+            continue
+        instant = clock.state.instant_for(clock.target * level / 100)
+        if instant is not None:
+            return instant
+        return None
+    return None
+
+
+def _queue_position(ticket: Ticket, clocks: dict[str, TicketClock]) -> tuple[QueueRank, datetime | None]:
+    if ticket.status not in OPEN_STATUSES:
+        return QueueRank.NOT_OPEN, None
+    counting = [c.due_at for c in clocks.values()
+                if c.status in (SlaStatus.RUNNING, SlaStatus.BREACHED) and c.state.stopped_at is None
+                and c.due_at is not None]
+    if counting:
+        return QueueRank.COUNTING, min(counting)
+    if any(c.status == SlaStatus.PAUSED for c in clocks.values()):
+        return QueueRank.PAUSED, None
+    return QueueRank.NO_CLOCK, None
+
+
+def lock_ticket(ticket: Ticket) -> None:
+    """Serialise writers of a ticket's clocks (web requests, schedulers) on the ticket row.
+
+    Every writer locks the ticket first, then reads its clock rows afresh, so none works on a
+    stale `escalation_level` and no two lock the same rows in different orders. SQLite
+    serialises write transactions already (BEGIN IMMEDIATE).
+    """
+    if ticket.id is None or db.session.get_bind().dialect.name != "postgresql":
+        return
+    db.session.execute(sa.select(Ticket.id).where(Ticket.id == ticket.id).with_for_update())
+    db.session.scalars(sa.select(SlaClock).where(SlaClock.ticket_id == ticket.id)
+                       .execution_options(populate_existing=True)).all()
+
+
+def _close_breach(ticket: Ticket, clock: TicketClock) -> None:
+    """A breach learns its stop once, when the late clock finally stops."""
+    db.session.execute(
+        sa.update(Breach)
+        .where(Breach.ticket_id == ticket.id, Breach.metric == clock.metric,
+               Breach.stopped_at.is_(None))
+        .values(stopped_at=clock.state.stopped_at,
+                delay_seconds=int(clock.delay.total_seconds())))
+
+
+def refresh_clocks(ticket: Ticket, *, now: datetime,
+                   clocks: dict[str, TicketClock] | None = None,
+                   lock: bool = True) -> dict[str, TicketClock]:
+    """Store the replayed state of the ticket's clocks and its place in the queue.
+
+    `clocks` may be passed when the caller has just replayed them as of the same `now`;
+    `lock=False` when the caller already holds the ticket's lock.
+    """
+    if lock:
+        lock_ticket(ticket)
+    if clocks is None:
+        clocks = ticket_clocks(ticket, now=now)
+    levels = threshold_levels(ticket.priority)
+    stored = {row.metric.value: row for row in ticket.clocks}
+    for metric, row in stored.items():
+        if metric not in clocks:  # the new priority has no such metric
+            ticket.clocks.remove(row)
+    for metric, clock in clocks.items():
+        row = stored.get(metric)
+        if row is None:
+            row = SlaClock(metric=clock.metric, escalation_level=0)
+            ticket.clocks.append(row)
+        row.status = clock.status
+        row.target_seconds = int(clock.target.total_seconds())
+        row.due_at = clock.due_at
+        row.breached_at = clock.breached_at
+        row.stopped_at = clock.state.stopped_at
+        row.elapsed_seconds = int(clock.elapsed.total_seconds())
+        row.delay_seconds = int(clock.delay.total_seconds())
+        row.next_check_at = next_check(clock, levels, row.escalation_level)
+        row.computed_at = now
+        if clock.status == SlaStatus.BREACHED and clock.state.stopped_at is not None:
+            _close_breach(ticket, clock)
+    ticket.sla_rank, ticket.sla_due_at = _queue_position(ticket, clocks)
+    return clocks
+
+
+def recompute_batch(*, now: datetime, after_id: int = 0, limit: int = 500,
+                    ticket_ids: list[int] | None = None) -> list[int]:
+    """Rebuild the stored clocks of the next `limit` tickets after `after_id` from their events.
+
+    Returns the ids done, empty when nothing is left; the caller commits between batches, so a
+    rebuild of a million tickets holds neither one long transaction nor all of them in memory.
+    """
+    query = sa.select(Ticket).where(Ticket.id > after_id).order_by(Ticket.id).limit(limit)
+    if ticket_ids is not None:
+        query = query.where(Ticket.id.in_(ticket_ids))
+    tickets = list(db.session.scalars(query))
+    for ticket in tickets:
+        refresh_clocks(ticket, now=now)
+    db.session.flush()
+    return [ticket.id for ticket in tickets]

@@ -1,14 +1,14 @@
 import re
 from datetime import datetime
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpdesk.accounts.models import Organisation, User
 from helpdesk.clock import now_utc
-from helpdesk.contracts.models import Contract, ContractVersion, Priority
-from helpdesk.db import str_enum
+from helpdesk.contracts.models import Contract, ContractVersion, Metric, Priority
+from helpdesk.db import MAX_ROW_ID, str_enum
 from helpdesk.extensions import db
 
 NUMBER_PATTERN = re.compile(r"^T-(\d{6,12})$")
@@ -53,7 +53,9 @@ def format_number(ticket_id: int) -> str:
 def parse_number(number: str) -> int | None:
     """The id behind a ticket number, or None when the text is not a ticket number."""
     match = NUMBER_PATTERN.match(number.strip().upper())
-    return int(match.group(1)) if match else None
+    if not match or not 0 < int(match.group(1)) <= MAX_ROW_ID:
+        return None
+    return int(match.group(1))
 
 
 class Ticket(db.Model):
@@ -74,6 +76,9 @@ class Ticket(db.Model):
     taken_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    # The queue's order, kept with the clocks: rank (see QueueRank), then the earliest due instant.
+    sla_rank: Mapped[int] = mapped_column(sa.SmallInteger, default=0, server_default="0")
+    sla_due_at: Mapped[datetime | None]
 
     organisation: Mapped[Organisation] = relationship()
     contract: Mapped[Contract] = relationship()
@@ -88,10 +93,13 @@ class Ticket(db.Model):
         back_populates="ticket", order_by="Attachment.id"
     )
     events: Mapped[list["TicketEvent"]] = relationship(order_by="TicketEvent.id")
+    clocks: Mapped[list["SlaClock"]] = relationship(
+        back_populates="ticket", order_by="SlaClock.metric", cascade="all, delete-orphan")
 
     __table_args__ = (
         sa.Index("ix_tickets_organisation_id_id", "organisation_id", "id"),
         sa.Index("ix_tickets_status_id", "status", "id"),
+        sa.Index("ix_tickets_queue", "sla_rank", "sla_due_at", "id"),
     )
 
     @property
@@ -101,6 +109,48 @@ class Ticket(db.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+
+class QueueRank(IntEnum):
+    """Where an open ticket stands in the queue; within a rank, the earliest due comes first."""
+
+    COUNTING = 0  # a clock runs (or ran past its due instant without being stopped)
+    PAUSED = 1  # waiting on the client
+    NO_CLOCK = 2  # open, but every clock of its priority is stopped
+    NOT_OPEN = 9  # resolved, closed or cancelled: not in the queue
+
+
+class SlaStatus(StrEnum):
+    RUNNING = "running"
+    PAUSED = "paused"
+    MET = "met"
+    BREACHED = "breached"
+    CANCELLED = "cancelled"  # ticket cancelled by staff as invalid or duplicate: no breach counts
+
+
+class SlaClock(db.Model):
+    """The stored state of one clock of a ticket: a cache of the replay of its events."""
+
+    __tablename__ = "sla_clocks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("tickets.id"))
+    metric: Mapped[Metric] = mapped_column(str_enum(Metric, 8))
+    status: Mapped[SlaStatus] = mapped_column(str_enum(SlaStatus, 16))
+    target_seconds: Mapped[int]
+    due_at: Mapped[datetime | None]
+    breached_at: Mapped[datetime | None]
+    stopped_at: Mapped[datetime | None]
+    elapsed_seconds: Mapped[int]
+    delay_seconds: Mapped[int]
+    # Highest escalation threshold (percent of the target) already recorded; 100 is the breach.
+    escalation_level: Mapped[int] = mapped_column(default=0)
+    next_check_at: Mapped[datetime | None] = mapped_column(index=True)
+    computed_at: Mapped[datetime]
+
+    ticket: Mapped[Ticket] = relationship(back_populates="clocks")
+
+    __table_args__ = (sa.UniqueConstraint("ticket_id", "metric"),)
 
 
 class TicketMessage(db.Model):

@@ -2,8 +2,9 @@
 import sqlalchemy as sa
 
 from helpdesk.accounts.models import Role, TICKET_STAFF, User
+from helpdesk.db import MAX_ROW_ID
 from helpdesk.extensions import db
-from helpdesk.tickets.models import OPEN_STATUSES, Attachment, Ticket, parse_number
+from helpdesk.tickets.models import OPEN_STATUSES, Attachment, QueueRank, Ticket, parse_number
 
 STAFF_READERS = TICKET_STAFF | {Role.FINANCE}
 
@@ -26,10 +27,12 @@ def get_ticket(viewer: User, number: str) -> Ticket | None:
 
 
 def get_attachment(viewer: User, ticket: Ticket, attachment_id: int) -> Attachment | None:
+    if not 0 < attachment_id <= MAX_ROW_ID:
+        return None
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None or attachment.ticket_id != ticket.id:
         return None
-    if viewer.role == Role.CLIENT and attachment.message and attachment.message.is_internal:
+    if not viewer.is_ticket_staff and attachment.message and attachment.message.is_internal:
         return None
     return attachment
 
@@ -46,11 +49,11 @@ def ticket_page(viewer: User, *, before_id: int | None, limit: int,
 
 
 def open_queue(viewer: User, *, limit: int = 200) -> list[Ticket]:
-    """Open tickets, oldest first: the ones waiting longest are the most urgent."""
+    """Open tickets by urgency: overdue first, then least time left, paused clocks after."""
     query = (
         visible_tickets(viewer)
-        .where(Ticket.status.in_(OPEN_STATUSES))
-        .order_by(Ticket.created_at, Ticket.id)
+        .where(Ticket.sla_rank < QueueRank.NOT_OPEN)
+        .order_by(Ticket.sla_rank, Ticket.sla_due_at, Ticket.id)
         .limit(limit)
     )
     return list(db.session.scalars(query))

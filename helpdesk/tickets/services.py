@@ -8,6 +8,7 @@ from helpdesk.contracts.models import Contract
 from helpdesk.errors import DomainError, Forbidden, NotFound
 from helpdesk.extensions import db
 from helpdesk.tickets.attachments import StoredFile
+from helpdesk.tickets.clocks import refresh_clocks
 from helpdesk.tickets.models import (
     Attachment,
     EventKind,
@@ -20,12 +21,16 @@ from helpdesk.tickets.rules import BODY_MAX, REASON_MAX, TITLE_MAX
 from helpdesk.tickets.workflow import Action, next_status
 
 
-def _text(value: str | None, *, field: str, label: str, max_length: int) -> str:
+def _text(value: str | None, *, field: str, label: str, max_length: int,
+          multiline: bool = True) -> str:
     text = (value or "").strip()
     if not text:
         raise DomainError(f"{label} is required.", field=field)
     if len(text) > max_length:
         raise DomainError(f"{label} must be at most {max_length} characters.", field=field)
+    allowed = "\n\r\t" if multiline else ""
+    if any((ord(ch) < 32 and ch not in allowed) or ord(ch) == 127 for ch in text):
+        raise DomainError(f"{label} contains control characters; remove them.", field=field)
     return text
 
 
@@ -91,7 +96,7 @@ def open_ticket(*, actor: User, contract: Contract, priority_code: str, title: s
         priority=priority,
         requester_id=actor.id,
         status=Status.NEW,
-        title=_text(title, field="title", label="Title", max_length=TITLE_MAX),
+        title=_text(title, field="title", label="Title", max_length=TITLE_MAX, multiline=False),
         description=_text(description, field="description", label="Description",
                           max_length=BODY_MAX),
         created_at=now,
@@ -100,6 +105,7 @@ def open_ticket(*, actor: User, contract: Contract, priority_code: str, title: s
     db.session.add(ticket)
     db.session.flush()
     _event(ticket, EventKind.CREATED, actor=actor, now=now, priority=priority.code)
+    refresh_clocks(ticket, now=now)
     record_audit(actor=actor, now=now, entity="ticket", entity_id=ticket.number, action="open",
                  changes={"status": [None, Status.NEW.value], "priority": [None, priority.code],
                           "title": [None, ticket.title]})
@@ -112,18 +118,19 @@ def take_ticket(ticket: Ticket, *, actor: User, now: datetime) -> Ticket:
     _move(ticket, Action.TAKE, actor=actor, now=now)
     if ticket.taken_at is None:
         ticket.taken_at = now
-    if ticket.assignee_id is None:
+    if ticket.assignee is None:
         _set_assignee(ticket, actor, actor=actor, now=now)
     _event(ticket, EventKind.TAKEN, actor=actor, now=now)
+    refresh_clocks(ticket, now=now)
     return ticket
 
 
 def reply_to_ticket(ticket: Ticket, *, actor: User, body: str, now: datetime,
                     attachment: StoredFile | None = None) -> TicketMessage:
+    body = _text(body, field="body", label="Message", max_length=BODY_MAX)
     before = ticket.status
     _move(ticket, Action.REPLY, actor=actor, now=now)
-    message = TicketMessage(ticket=ticket, author_id=actor.id, is_internal=False,
-                            body=_text(body, field="body", label="Message", max_length=BODY_MAX),
+    message = TicketMessage(ticket=ticket, author_id=actor.id, is_internal=False, body=body,
                             created_at=now)
     db.session.add(message)
     if actor.is_ticket_staff and ticket.taken_at is None:
@@ -131,6 +138,7 @@ def reply_to_ticket(ticket: Ticket, *, actor: User, body: str, now: datetime,
     _event(ticket, EventKind.REPLIED, actor=actor, now=now, by_staff=actor.is_ticket_staff)
     if before == Status.WAITING_ON_CLIENT and ticket.status == Status.IN_PROGRESS:
         _event(ticket, EventKind.RESUMED, actor=actor, now=now)
+    refresh_clocks(ticket, now=now)
     if attachment is not None:
         _attach(ticket, message, attachment, actor=actor, now=now)
     return message
@@ -138,9 +146,9 @@ def reply_to_ticket(ticket: Ticket, *, actor: User, body: str, now: datetime,
 
 def add_note(ticket: Ticket, *, actor: User, body: str, now: datetime,
              attachment: StoredFile | None = None) -> TicketMessage:
+    body = _text(body, field="body", label="Note", max_length=BODY_MAX)
     _move(ticket, Action.NOTE, actor=actor, now=now)
-    message = TicketMessage(ticket=ticket, author_id=actor.id, is_internal=True,
-                            body=_text(body, field="body", label="Note", max_length=BODY_MAX),
+    message = TicketMessage(ticket=ticket, author_id=actor.id, is_internal=True, body=body,
                             created_at=now)
     db.session.add(message)
     _event(ticket, EventKind.NOTED, actor=actor, now=now)
@@ -152,12 +160,14 @@ def add_note(ticket: Ticket, *, actor: User, body: str, now: datetime,
 def wait_on_client(ticket: Ticket, *, actor: User, now: datetime) -> Ticket:
     _move(ticket, Action.WAIT, actor=actor, now=now)
     _event(ticket, EventKind.WAITING, actor=actor, now=now)
+    refresh_clocks(ticket, now=now)
     return ticket
 
 
 def resume_ticket(ticket: Ticket, *, actor: User, now: datetime) -> Ticket:
     _move(ticket, Action.RESUME, actor=actor, now=now)
     _event(ticket, EventKind.RESUMED, actor=actor, now=now)
+    refresh_clocks(ticket, now=now)
     return ticket
 
 
@@ -165,6 +175,7 @@ def resolve_ticket(ticket: Ticket, *, actor: User, now: datetime) -> Ticket:
     _move(ticket, Action.RESOLVE, actor=actor, now=now)
     ticket.resolved_at = now
     _event(ticket, EventKind.RESOLVED, actor=actor, now=now)
+    refresh_clocks(ticket, now=now)
     return ticket
 
 
@@ -172,6 +183,7 @@ def confirm_resolution(ticket: Ticket, *, actor: User, now: datetime) -> Ticket:
     _move(ticket, Action.CONFIRM, actor=actor, now=now)
     ticket.closed_at = now
     _event(ticket, EventKind.CLOSED, actor=actor, now=now)
+    refresh_clocks(ticket, now=now)
     return ticket
 
 
@@ -180,6 +192,7 @@ def reopen_ticket(ticket: Ticket, *, actor: User, now: datetime, reason: str = "
     _move(ticket, Action.REOPEN, actor=actor, now=now, reason=reason)
     ticket.resolved_at = None
     _event(ticket, EventKind.REOPENED, actor=actor, now=now, reason=reason)
+    refresh_clocks(ticket, now=now)
     return ticket
 
 
@@ -187,6 +200,7 @@ def cancel_ticket(ticket: Ticket, *, actor: User, reason: str, now: datetime) ->
     reason = _text(reason, field="reason", label="Reason", max_length=REASON_MAX)
     _move(ticket, Action.CANCEL, actor=actor, now=now, reason=reason)
     _event(ticket, EventKind.CANCELLED, actor=actor, now=now, reason=reason)
+    refresh_clocks(ticket, now=now)
     return ticket
 
 
@@ -208,6 +222,7 @@ def reprioritise_ticket(ticket: Ticket, *, actor: User, priority_code: str, reas
                  reason=reason)
     _event(ticket, EventKind.REPRIORITISED, actor=actor, now=now,
            before=before, after=priority.code, reason=reason)
+    refresh_clocks(ticket, now=now)
     return ticket
 
 
@@ -225,7 +240,7 @@ def assign_ticket(ticket: Ticket, *, actor: User, assignee: User | None,
                   now: datetime) -> Ticket:
     if assignee is not None and (assignee.role not in ASSIGNABLE or not assignee.is_active):
         raise DomainError(f"{assignee.email} cannot be assigned tickets.", field="assignee")
-    if assignee is not None and assignee.id == ticket.assignee_id:
+    if assignee is not None and assignee is ticket.assignee:
         raise DomainError(f"The ticket is already assigned to {assignee.name}.",
                           field="assignee")
     _move(ticket, Action.ASSIGN, actor=actor, now=now)

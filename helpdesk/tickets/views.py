@@ -1,3 +1,5 @@
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -10,6 +12,7 @@ from werkzeug.datastructures import FileStorage
 from helpdesk.accounts.models import Role, TICKET_STAFF
 from helpdesk.audit.models import AuditEntry
 from helpdesk.clock import now_utc
+from helpdesk.db import MAX_ROW_ID
 from helpdesk.contracts import queries as contract_queries
 from helpdesk.errors import DomainError
 from helpdesk.extensions import db
@@ -27,6 +30,12 @@ bp = Blueprint("tickets", __name__)
 STAFF = tuple(TICKET_STAFF)
 READERS = (Role.CLIENT, Role.FINANCE, *STAFF)
 PAGE_SIZE = 50
+SEGMENT_LABELS = {
+    "counted": "counted",
+    "outside_hours": "not counted: outside service hours",
+    "paused": "not counted: waiting on the client",
+    "stopped": "not counted: stopped until reopened",
+}
 
 # Each action's form and how its data becomes the use case's arguments.
 ACTION_FORMS = {
@@ -46,12 +55,20 @@ ACTION_FORMS = {
 }
 
 
-def _store_upload(upload: FileStorage | None) -> StoredFile | None:
+@contextmanager
+def _upload(upload: FileStorage | None) -> Iterator[StoredFile | None]:
+    """The stored upload, removed again if what follows (the use case, the commit) fails."""
     if upload is None or not upload.filename:
-        return None
-    return store_file(upload.stream, upload.filename,
-                      directory=Path(current_app.config["ATTACHMENT_DIR"]),
-                      max_bytes=current_app.config["MAX_ATTACHMENT_BYTES"])
+        yield None
+        return
+    directory = Path(current_app.config["ATTACHMENT_DIR"])
+    stored = store_file(upload.stream, upload.filename, directory=directory,
+                        max_bytes=current_app.config["MAX_ATTACHMENT_BYTES"])
+    try:
+        yield stored
+    except BaseException:
+        stored_path(directory, stored.storage_name).unlink(missing_ok=True)
+        raise
 
 
 def _ticket_or_404(number: str) -> Ticket:
@@ -106,6 +123,7 @@ def _render_ticket(ticket: Ticket, submitted=None, status: int = 200):
     return render_template("tickets/ticket.html", ticket=ticket, messages=messages,
                            attachments=attachments, audit=audit, staff=staff,
                            clocks=ticket_clocks(ticket, now=now_utc()),
+                           segment_labels=SEGMENT_LABELS,
                            forms=_action_forms(ticket, submitted)), status
 
 
@@ -113,6 +131,8 @@ def _render_ticket(ticket: Ticket, submitted=None, status: int = 200):
 @role_required(*READERS)
 def index():
     before = request.args.get("before", type=int)
+    if before is not None and not 0 < before <= MAX_ROW_ID:
+        before = None
     tickets = queries.ticket_page(current_user, before_id=before, limit=PAGE_SIZE + 1)
     next_before = tickets[PAGE_SIZE - 1].id if len(tickets) > PAGE_SIZE else None
     return render_template("tickets/index.html", tickets=tickets[:PAGE_SIZE],
@@ -122,7 +142,8 @@ def index():
 @bp.get("/queue")
 @role_required(*STAFF)
 def queue():
-    return render_template("tickets/queue.html", tickets=queries.open_queue(current_user))
+    return render_template("tickets/queue.html", tickets=queries.open_queue(current_user),
+                           now=now_utc())
 
 
 @bp.route("/tickets/new", methods=["GET", "POST"])
@@ -135,11 +156,12 @@ def new():
     if form.validate_on_submit():
         contract = contract_queries.get_contract(current_user, form.contract.data)
         try:
-            ticket = services.open_ticket(
-                actor=current_user, contract=contract, priority_code=form.priority_code,
-                title=form.title.data, description=form.description.data, now=now_utc(),
-                attachment=_store_upload(form.attachment.data))
-            db.session.commit()
+            with _upload(form.attachment.data) as attachment:
+                ticket = services.open_ticket(
+                    actor=current_user, contract=contract, priority_code=form.priority_code,
+                    title=form.title.data, description=form.description.data, now=now_utc(),
+                    attachment=attachment)
+                db.session.commit()
         except DomainError as error:
             db.session.rollback()
             _apply_domain_error(form, error)
@@ -174,10 +196,12 @@ def act(number: str, action: str):
     if form.validate_on_submit():
         try:
             kwargs = arguments(form)
-            if "attachment" in form:
-                kwargs["attachment"] = _store_upload(form.attachment.data)
-            services.ACTIONS[action](ticket, actor=current_user, now=now_utc(), **kwargs)
-            db.session.commit()
+            upload = form.attachment.data if "attachment" in form else None
+            with _upload(upload) as attachment:
+                if attachment is not None:
+                    kwargs["attachment"] = attachment
+                services.ACTIONS[action](ticket, actor=current_user, now=now_utc(), **kwargs)
+                db.session.commit()
         except DomainError as error:
             db.session.rollback()
             _apply_domain_error(form, error)

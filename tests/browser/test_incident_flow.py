@@ -152,7 +152,7 @@ def test_technician_takes_ticket_from_queue(world, opened_ticket, live_server, p
 
     page.get_by_role("button", name="Take in charge").click()
     expect(page.locator(".ticket-head .status")).to_have_text("in progress")
-    expect(page.locator(".facts")).to_contain_text("Tom Tech")
+    expect(page.locator(".ticket-head .facts")).to_contain_text("Tom Tech")
     expect(page.get_by_role("button", name="Take in charge")).to_have_count(0)
     snap("taken")
 

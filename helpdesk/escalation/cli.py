@@ -1,0 +1,79 @@
+"""`flask sla …`: the clocks' maintenance commands."""
+import logging
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from helpdesk.clock import now_utc, parse_instant
+from helpdesk.escalation.jobs import build_scheduler, process_name, run_sender, run_sweep
+from helpdesk.extensions import db
+from helpdesk.tickets.clocks import recompute_batch
+from helpdesk.tickets.models import parse_number
+
+sla_cli = AppGroup("sla", help="SLA clocks: recompute the stored state, sweep, schedule.")
+
+
+def instant_option(_ctx, _param, value: str | None):
+    if value is None:
+        return None
+    try:
+        return parse_instant(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from error
+
+
+@sla_cli.command("recompute")
+@click.option("--ticket", "number", help="Only this ticket (e.g. T-000123).")
+@click.option("--at", callback=instant_option, help="As of this ISO 8601 instant (default: now).")
+def recompute_command(number: str | None, at) -> None:
+    """Rebuild the stored clocks from the tickets' events."""
+    ticket_ids = None
+    if number is not None:
+        ticket_id = parse_number(number)
+        if ticket_id is None:
+            raise click.BadParameter(f"not a ticket number: {number!r}", param_hint="--ticket")
+        ticket_ids = [ticket_id]
+    now = at or now_utc()
+    after, count = 0, 0
+    while batch := recompute_batch(now=now, after_id=after, ticket_ids=ticket_ids):
+        db.session.commit()
+        db.session.expunge_all()
+        after, count = batch[-1], count + len(batch)
+    if number is not None and count == 0:
+        raise click.ClickException(f"No ticket {number}.")
+    click.echo(f"Recomputed the clocks of {count} ticket(s) as of {now.isoformat()}.")
+
+
+@sla_cli.command("sweep")
+@click.option("--at", callback=instant_option,
+              help="Sweep as of this ISO 8601 instant instead of now (past: catch up or audit; "
+                   "future: simulate).")
+def sweep_command(at) -> None:
+    """Record the thresholds and breaches due, and queue their notifications."""
+    summary = run_sweep(current_app._get_current_object(), now=at, name="cli")
+    for line in summary.crossed:
+        click.echo(f"  crossed: {line}")
+    click.echo(f"Swept as of {(at or now_utc()).isoformat()}: {summary.tickets} ticket(s), "
+               f"{summary.thresholds} threshold(s) crossed, {summary.breaches} breach(es) "
+               f"recorded, {summary.notifications} notification(s) queued.")
+
+
+@sla_cli.command("send-mail")
+def send_mail_command() -> None:
+    """Send the notifications due now (the scheduler does this on its own)."""
+    sent, failed = run_sender(current_app._get_current_object())
+    click.echo(f"{sent} mail(s) sent, {failed} failed and will be retried.")
+
+
+@sla_cli.command("scheduler")
+def scheduler_command() -> None:
+    """Run the scheduler in the foreground: sweeps and mail, until stopped."""
+    app = current_app._get_current_object()
+    click.echo(f"Scheduler {process_name()}: sweep every {app.config['SWEEP_INTERVAL_SECONDS']} s, "
+               f"mail every {app.config['MAIL_INTERVAL_SECONDS']} s. Stop with Ctrl+C.")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        build_scheduler(app).start()
+    except (KeyboardInterrupt, SystemExit):
+        click.echo("Scheduler stopped.")

@@ -1,0 +1,217 @@
+"""`flask sla sweep --at …` after the scheduler was down for three days: it catches up exactly.
+
+The last sweep ran on Monday 30 November 2026 at 08:30 (Paris); the next one, through the command
+line, on Thursday 3 December at 08:30. Every threshold crossed meanwhile is recorded at the
+instant the rules give, breaches at their due instants, and each clock notifies once, for the
+highest threshold it crossed, not a burst.
+"""
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+
+from helpdesk.accounts.models import User
+from helpdesk.escalation.models import (
+    Breach,
+    EscalationEvent,
+    Notification,
+    SchedulerHeartbeat,
+)
+from helpdesk.extensions import db
+from helpdesk.tickets import services
+from helpdesk.tickets.models import SlaClock, Ticket
+from tests import factories
+
+PARIS = ZoneInfo("Europe/Paris")
+PRIORITIES = [("P1", "Critique", "24x7", 2, 8), ("P2", "Haute", "biz-fr", 4, 8)]
+
+
+def paris(*args) -> datetime:
+    return datetime(*args, tzinfo=PARIS).astimezone(UTC)
+
+
+LAST_SWEEP = "2026-11-30T08:30:00+01:00"
+CATCH_UP = "2026-12-03T08:30:00+01:00"  # three days later, with the offset the operator typed
+
+# The thresholds each ticket crosses while the scheduler is down, at their true instants.
+CROSSED = {
+    # P1, 24/7, opened Monday 09:00: GTI 2 h, GTR 8 h, counted around the clock.
+    "running": [("gti", 50, paris(2026, 11, 30, 10, 0)), ("gti", 80, paris(2026, 11, 30, 10, 36)),
+                ("gti", 100, paris(2026, 11, 30, 11, 0)), ("gtr", 50, paris(2026, 11, 30, 13, 0)),
+                ("gtr", 80, paris(2026, 11, 30, 15, 24)),
+                ("gtr", 100, paris(2026, 11, 30, 17, 0))],
+    # P2, business hours, opened Friday 17:00: one hour on Friday, the rest from Monday 08:00.
+    "weekend": [("gti", 50, paris(2026, 11, 30, 9, 0)), ("gti", 80, paris(2026, 11, 30, 10, 12)),
+                ("gti", 100, paris(2026, 11, 30, 11, 0)), ("gtr", 50, paris(2026, 11, 30, 11, 0)),
+                ("gtr", 80, paris(2026, 11, 30, 13, 24)),
+                ("gtr", 100, paris(2026, 11, 30, 15, 0))],
+    # P1 opened Monday 07:00: its GTI 50 % (08:00) was recorded and mailed before the outage.
+    "warned": [("gti", 80, paris(2026, 11, 30, 8, 36)), ("gti", 100, paris(2026, 11, 30, 9, 0)),
+               ("gtr", 50, paris(2026, 11, 30, 11, 0)), ("gtr", 80, paris(2026, 11, 30, 13, 24)),
+               ("gtr", 100, paris(2026, 11, 30, 15, 0))],
+    # P1 opened Monday 09:00, taken 09:20 (GTI met), waiting on the client 10:00 until Tuesday
+    # 10:00: the GTR counted one hour, paused a day, then counts again.
+    "paused": [("gtr", 50, paris(2026, 12, 1, 13, 0)), ("gtr", 80, paris(2026, 12, 1, 15, 24)),
+               ("gtr", 100, paris(2026, 12, 1, 17, 0))],
+    # P1 opened Monday 09:00, taken at 10:15: its GTI stopped after 50 % and before 80 %.
+    "taken": [("gti", 50, paris(2026, 11, 30, 10, 0)), ("gtr", 50, paris(2026, 11, 30, 13, 0)),
+              ("gtr", 80, paris(2026, 11, 30, 15, 24)), ("gtr", 100, paris(2026, 11, 30, 17, 0))],
+}
+# Who is told, for the highest threshold of each clock. The GTI of "taken" crossed 50 % before it
+# stopped, but a warning about a stopped clock helps nobody: recorded, not mailed.
+BREACH_RECIPIENTS = {"lead@provider.example", "client@shop.example"}
+NOTIFIED = {(title, metric): BREACH_RECIPIENTS
+            for title, crossed in CROSSED.items() for metric, level, _ in crossed if level == 100}
+
+
+@pytest.fixture
+def outage(app):
+    """The tickets, and the last sweep before the scheduler went down (through the CLI too)."""
+    with app.app_context():
+        calendars = {"biz-fr": factories.calendar(),
+                     "24x7": factories.calendar(code="24x7", always=True)}
+        shop = factories.organisation()
+        client = factories.user(email="client@shop.example", organisation=shop)
+        tech = factories.user(email="tech@provider.example", role="technician")
+        factories.user(email="lead@provider.example", role="team_lead")
+        contract = factories.contract(organisation=shop, calendars=calendars,
+                                      priorities=PRIORITIES)
+
+        def open_ticket(title, priority, at):
+            return services.open_ticket(actor=client, contract=contract, priority_code=priority,
+                                        title=title, description="Down.", now=at)
+
+        open_ticket("weekend", "P2", paris(2026, 11, 27, 17, 0))
+        open_ticket("warned", "P1", paris(2026, 11, 30, 7, 0))
+        open_ticket("running", "P1", paris(2026, 11, 30, 9, 0))
+        ids = {"paused": open_ticket("paused", "P1", paris(2026, 11, 30, 9, 0)).id,
+               "taken": open_ticket("taken", "P1", paris(2026, 11, 30, 9, 0)).id,
+               "tech": tech.id, "client": client.id}
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["sla", "sweep", "--at", LAST_SWEEP])
+    assert result.exit_code == 0, result.output
+    # Meanwhile the technicians worked: the scheduler was down, the web was not.
+    with app.app_context():
+        tech, client = db.session.get(User, ids["tech"]), db.session.get(User, ids["client"])
+        paused, taken = db.session.get(Ticket, ids["paused"]), db.session.get(Ticket, ids["taken"])
+        services.take_ticket(paused, actor=tech, now=paris(2026, 11, 30, 9, 20))
+        services.wait_on_client(paused, actor=tech, now=paris(2026, 11, 30, 10, 0))
+        services.reply_to_ticket(paused, actor=client, body="Done.",
+                                 now=paris(2026, 12, 1, 10, 0))
+        services.take_ticket(taken, actor=tech, now=paris(2026, 11, 30, 10, 15))
+        db.session.commit()
+        assert recorded() == {("warned", "gti", 50, paris(2026, 11, 30, 8, 0))}
+        before = db.session.scalar(sa.select(sa.func.max(Notification.id)))
+    return before
+
+
+def recorded() -> set[tuple]:
+    return {(title, metric.value, level, at) for title, metric, level, at in db.session.execute(
+        sa.select(Ticket.title, EscalationEvent.metric, EscalationEvent.level, EscalationEvent.at)
+        .join(Ticket, Ticket.id == EscalationEvent.ticket_id))}
+
+
+def state() -> tuple:
+    """Everything a sweep may write, to show that a refused command wrote nothing."""
+    counts = tuple(db.session.scalar(sa.select(sa.func.count()).select_from(model))
+                   for model in (EscalationEvent, Breach, Notification, SchedulerHeartbeat))
+    clocks = tuple(db.session.execute(
+        sa.select(SlaClock.ticket_id, SlaClock.metric, SlaClock.escalation_level,
+                  SlaClock.next_check_at, SlaClock.computed_at).order_by(SlaClock.id)))
+    return counts, clocks
+
+
+def catch_up(app):
+    result = app.test_cli_runner().invoke(args=["sla", "sweep", "--at", CATCH_UP])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_catch_up_records_every_threshold_at_its_true_instant(app, outage):
+    catch_up(app)
+    with app.app_context():
+        expected = {(title, metric, level, at) for title, crossed in CROSSED.items()
+                    for metric, level, at in crossed}
+        assert recorded() == expected | {("warned", "gti", 50, paris(2026, 11, 30, 8, 0))}
+        recorded_at = set(db.session.scalars(
+            sa.select(EscalationEvent.recorded_at).where(EscalationEvent.level != 50)))
+        assert recorded_at == {paris(2026, 12, 3, 8, 30)}
+
+
+def test_catch_up_records_breaches_at_their_due_instants(app, outage):
+    catch_up(app)
+    with app.app_context():
+        breaches = {(title, b.metric.value, b.breached_at, b.billing_month, b.stopped_at)
+                    for title, b in db.session.execute(
+                        sa.select(Ticket.title, Breach).join(Ticket, Ticket.id == Breach.ticket_id))}
+    assert breaches == {(title, metric, at, "2026-11" if at.month == 11 else "2026-12", None)
+                        for title, crossed in CROSSED.items()
+                        for metric, level, at in crossed if level == 100}
+
+
+def test_catch_up_notifies_each_recipient_once_for_the_highest_threshold(app, outage):
+    catch_up(app)
+    with app.app_context():
+        rows = db.session.execute(
+            sa.select(Ticket.title, EscalationEvent.metric, EscalationEvent.level, User.email)
+            .select_from(Notification)
+            .join(EscalationEvent, EscalationEvent.id == Notification.event_id)
+            .join(Ticket, Ticket.id == EscalationEvent.ticket_id)
+            .join(User, User.id == Notification.recipient_id)
+            .where(Notification.id > outage)).all()
+    keys = [(title, metric.value, email) for title, metric, _level, email in rows]
+    assert len(keys) == len(set(keys)), "a recipient was told twice about one clock"
+    assert {level for *_, level, _email in rows} == {100}
+    told: dict[tuple, set[str]] = {}
+    for title, metric, email in keys:
+        told.setdefault((title, metric), set()).add(email)
+    assert told == NOTIFIED
+
+
+def test_catch_up_prints_what_it_did(app, outage):
+    output = catch_up(app)
+    crossed = sorted(line.strip() for line in output.splitlines() if "crossed:" in line)
+    with app.app_context():
+        numbers = dict(db.session.execute(sa.select(Ticket.title, Ticket.id)).all())
+    assert crossed == sorted(
+        f"crossed: T-{numbers[title]:06d} {metric.upper()} {level} % at {at.isoformat()}"
+        for title, events in CROSSED.items() for metric, level, at in events)
+    thresholds = sum(len(events) for events in CROSSED.values())
+    breaches = len(NOTIFIED)
+    mails = sum(len(people) for people in NOTIFIED.values())
+    assert output.splitlines()[-1] == (
+        f"Swept as of 2026-12-03T07:30:00+00:00: 5 ticket(s), {thresholds} threshold(s) "
+        f"crossed, {breaches} breach(es) recorded, {mails} notification(s) queued.")
+
+
+def test_catch_up_twice_changes_nothing_more(app, outage):
+    catch_up(app)
+    with app.app_context():
+        before = state()
+    output = catch_up(app)
+    assert "crossed:" not in output
+    assert "0 threshold(s) crossed, 0 breach(es) recorded, 0 notification(s) queued." in output
+    with app.app_context():
+        counts, clocks = state()
+        assert (counts[:3], clocks) == (before[0][:3], before[1])
+
+
+@pytest.mark.parametrize("at, message", [
+    ("2026-12-03T08:30:00", "has no time zone offset"),
+    ("2026-12-03", "has no time zone offset"),
+    ("next thursday", "not an ISO 8601 instant"),
+    ("2026-13-03T08:30:00Z", "not an ISO 8601 instant"),
+    ("", "not an ISO 8601 instant"),
+])
+def test_sweep_refuses_an_instant_without_offset_or_garbage_and_changes_nothing(
+        app, outage, at, message):
+    with app.app_context():
+        before = state()
+    result = app.test_cli_runner().invoke(args=["sla", "sweep", "--at", at])
+    assert result.exit_code == 2
+    assert "Invalid value for '--at'" in result.output
+    assert message in result.output
+    assert "Swept" not in result.output
+    with app.app_context():
+        assert state() == before
