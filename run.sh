@@ -29,5 +29,9 @@ Stop both with Ctrl+C.
 TXT
 .venv/bin/flask sla scheduler &
 scheduler=$!
-trap 'kill "$scheduler" 2>/dev/null; wait "$scheduler" 2>/dev/null' EXIT INT TERM
-.venv/bin/gunicorn --workers "${WORKERS:-2}" --bind "$HOST:$PORT" --access-logfile - wsgi:app
+.venv/bin/gunicorn --workers "${WORKERS:-2}" --bind "$HOST:$PORT" --access-logfile - wsgi:app &
+web=$!
+# Whichever stops first (Ctrl+C, a crash), the other is stopped too.
+trap 'kill "$scheduler" "$web" 2>/dev/null; wait 2>/dev/null' EXIT
+trap 'exit 130' INT TERM
+wait -n "$scheduler" "$web"

@@ -69,6 +69,25 @@ def _ticket_schema() -> dict:
     }
 
 
+def _breach_schema() -> dict:
+    instant = {"type": ["string", "null"], "format": "date-time"}
+    return {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"}, "ticket": {"type": "string"},
+            "contract": {"type": "string"}, "organisation": {"type": "string"},
+            "metric": {"type": "string", "enum": ["gti", "gtr"]}, "priority": {"type": "string"},
+            "target_seconds": {"type": "integer"},
+            "breached_at": {"type": "string", "format": "date-time",
+                            "description": "The due instant that was missed."},
+            "stopped_at": instant, "delay_seconds": {"type": ["integer", "null"]},
+            "billing_month": {"type": "string"}, "waived": {"type": "boolean"},
+            "waived_at": instant, "waived_by": {"type": ["string", "null"]},
+            "waiver_reason": {"type": ["string", "null"]},
+        },
+    }
+
+
 def _problem_schema() -> dict:
     return {
         "type": "object",
@@ -172,6 +191,25 @@ def openapi_document() -> dict:
                     },
                 },
             },
+            "/breaches": {
+                "get": {
+                    "summary": "The breaches of a billing month (finance and admins).",
+                    "parameters": [{"name": "month", "in": "query", "required": True,
+                                    "schema": {"type": "string", "pattern": r"^\d{4}-\d{2}$",
+                                               "example": "2026-10"}}],
+                    "responses": {
+                        "200": {"description": "The month's breaches, waived ones included.",
+                                "content": {"application/json": {"schema": {
+                                    "type": "object", "properties": {
+                                        "month": {"type": "string"},
+                                        "breaches": {"type": "array", "items": {
+                                            "$ref": "#/components/schemas/Breach"}}}}}}},
+                        "400": _problem("month is missing or not YYYY-MM."),
+                        "401": unauthorised,
+                        "404": _problem("The caller is not finance or an admin."),
+                    },
+                },
+            },
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
@@ -182,6 +220,7 @@ def openapi_document() -> dict:
                 "Ticket": _ticket_schema(),
                 "Clock": _clock_schema(),
                 "Problem": _problem_schema(),
+                "Breach": _breach_schema(),
             },
         },
     }

@@ -52,3 +52,23 @@ def ticket_json(ticket: Ticket, *, viewer: User, now: datetime,
             for m in ticket.messages if viewer.is_ticket_staff or not m.is_internal
         ]
     return data
+
+
+def breach_json(breach) -> dict:
+    return {
+        "id": breach.id,
+        "ticket": breach.ticket.number,
+        "contract": breach.contract.reference,
+        "organisation": breach.contract.organisation.code,
+        "metric": breach.metric.value,
+        "priority": breach.priority_code,
+        "target_seconds": breach.target_seconds,
+        "breached_at": _instant(breach.breached_at),
+        "stopped_at": _instant(breach.stopped_at),
+        "delay_seconds": breach.delay_seconds,
+        "billing_month": breach.billing_month,
+        "waived": breach.is_waived,
+        "waived_at": _instant(breach.waived_at),
+        "waived_by": breach.waived_by.email if breach.waived_by else None,
+        "waiver_reason": breach.waiver_reason,
+    }

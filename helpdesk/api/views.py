@@ -14,10 +14,12 @@ from helpdesk.api.auth import authenticate_request
 from helpdesk.api.problems import problem
 from helpdesk.api.openapi import openapi_document
 from helpdesk.api.schemas import TicketAction, TicketCreate, action_field_errors, field_errors
-from helpdesk.api.serializers import ticket_json
+from helpdesk.accounts.models import Role
+from helpdesk.api.serializers import breach_json, ticket_json
 from helpdesk.clock import now_utc
 from helpdesk.contracts import queries as contract_queries
 from helpdesk.errors import DomainError
+from helpdesk.escalation import queries as escalation_queries
 from helpdesk.extensions import db
 from helpdesk.tickets import queries, services
 from helpdesk.tickets.models import IdempotencyKey, Ticket
@@ -34,6 +36,7 @@ LIMIT_PATTERN = re.compile(r"[0-9]{1,3}")
 CURSOR_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,16}")
 CURSOR_VALUE_PATTERN = re.compile(r"[0-9]{1,10}")
 CURSOR_MAX = 2**31 - 1  # ticket ids are 32-bit integers
+MONTH_PATTERN = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
 class RequestRefused(Exception):
@@ -232,6 +235,17 @@ def act_on_ticket(number: str):
         db.session.rollback()
         return _domain_problem(error)
     return _ticket_response(ticket)
+
+
+@bp.get("/breaches")
+def list_breaches():
+    if g.api_user.role not in (Role.FINANCE, Role.ADMIN):
+        return problem(404, "Not Found", "The requested URL was not found on the server.")
+    month = request.args.get("month", "")
+    if not MONTH_PATTERN.fullmatch(month):
+        return problem(400, "Bad Request", "month is required, as YYYY-MM (e.g. 2026-10).")
+    rows = escalation_queries.breaches(month=month)
+    return {"month": month, "breaches": [breach_json(b) for b in rows]}
 
 
 @bp.get("/openapi.json")

@@ -73,6 +73,8 @@ def scheduler_command() -> None:
     click.echo(f"Scheduler {process_name()}: sweep every {app.config['SWEEP_INTERVAL_SECONDS']} s, "
                f"mail every {app.config['MAIL_INTERVAL_SECONDS']} s. Stop with Ctrl+C.")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # APScheduler logs every run at INFO; what the jobs did is logged by the jobs themselves.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
         build_scheduler(app).start()
     except (KeyboardInterrupt, SystemExit):

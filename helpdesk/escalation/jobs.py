@@ -68,16 +68,21 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
     scheduler = BlockingScheduler(timezone="UTC")
     defaults = {"trigger": "interval", "max_instances": 1, "coalesce": True,
                 "misfire_grace_time": None}
-    name = process_name()
-    scheduler.add_job(lambda: _logged_sweep(app, name), id="sweep",
+    scheduler.add_job(scheduled_sweep, args=[app, process_name()], id="sweep", name="sweep",
                       seconds=app.config["SWEEP_INTERVAL_SECONDS"], next_run_time=now_utc(),
                       **defaults)
-    scheduler.add_job(lambda: run_sender(app), id="mail",
+    scheduler.add_job(scheduled_mail, args=[app], id="mail", name="mail",
                       seconds=app.config["MAIL_INTERVAL_SECONDS"], **defaults)
     return scheduler
 
 
-def _logged_sweep(app: Flask, name: str) -> None:
+def scheduled_sweep(app: Flask, name: str) -> None:
     summary = run_sweep(app, name=name)
     if summary.thresholds or summary.notifications:
         logger.info("sweep: %s", summary.as_dict())
+
+
+def scheduled_mail(app: Flask) -> None:
+    sent, failed = run_sender(app)
+    if sent or failed:
+        logger.info("mail: %s sent, %s to retry", sent, failed)

@@ -1,7 +1,9 @@
 """Reads of tickets. Every read takes the viewer, so tenant scoping is in the signature."""
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from helpdesk.accounts.models import Role, TICKET_STAFF, User
+from helpdesk.contracts.models import Priority
 from helpdesk.db import MAX_ROW_ID
 from helpdesk.extensions import db
 from helpdesk.tickets.models import OPEN_STATUSES, Attachment, QueueRank, Ticket, parse_number
@@ -55,6 +57,9 @@ def open_queue(viewer: User, *, limit: int = 200) -> list[Ticket]:
         .where(Ticket.sla_rank < QueueRank.NOT_OPEN)
         .order_by(Ticket.sla_rank, Ticket.sla_due_at, Ticket.id)
         .limit(limit)
+        .options(selectinload(Ticket.clocks), selectinload(Ticket.organisation),
+                 selectinload(Ticket.assignee),
+                 selectinload(Ticket.priority).selectinload(Priority.escalations))
     )
     return list(db.session.scalars(query))
 

@@ -134,7 +134,10 @@ def reply_to_ticket(ticket: Ticket, *, actor: User, body: str, now: datetime,
                             created_at=now)
     db.session.add(message)
     if actor.is_ticket_staff and ticket.taken_at is None:
+        # The first answer is the intervention: whoever gives it owns the ticket, as with "take".
         ticket.taken_at = now
+        if ticket.assignee is None and actor.role in ASSIGNABLE:
+            _set_assignee(ticket, actor, actor=actor, now=now)
     _event(ticket, EventKind.REPLIED, actor=actor, now=now, by_staff=actor.is_ticket_staff)
     if before == Status.WAITING_ON_CLIENT and ticket.status == Status.IN_PROGRESS:
         _event(ticket, EventKind.RESUMED, actor=actor, now=now)

@@ -17,7 +17,7 @@ from helpdesk.contracts import queries as contract_queries
 from helpdesk.errors import DomainError
 from helpdesk.extensions import db
 from helpdesk.tickets import queries, services
-from helpdesk.tickets.clocks import ticket_clocks
+from helpdesk.tickets.clocks import ticket_clocks, urgency
 from helpdesk.tickets.attachments import StoredFile, store_file, stored_path
 from helpdesk.tickets.forms import (AssignForm, CancelForm, ConfirmForm, NewTicketForm, NoteForm,
                                     ReopenForm, ReplyForm, ReprioritiseForm, priority_label)
@@ -142,8 +142,10 @@ def index():
 @bp.get("/queue")
 @role_required(*STAFF)
 def queue():
-    return render_template("tickets/queue.html", tickets=queries.open_queue(current_user),
-                           now=now_utc())
+    now = now_utc()
+    tickets = queries.open_queue(current_user)
+    return render_template("tickets/queue.html", tickets=tickets, now=now,
+                           flags={t.id: urgency(t, now=now) for t in tickets})
 
 
 @bp.route("/tickets/new", methods=["GET", "POST"])

@@ -221,6 +221,19 @@ def test_first_staff_reply_is_the_intervention(w):
     assert ticket_clocks(ticket, now=w.now + timedelta(hours=3))["gti"].status == "met"
 
 
+def test_first_staff_reply_makes_the_replier_the_assignee(w):
+    ticket = _open(w)
+    services.reply_to_ticket(ticket, actor=w.tech, body="Looking.", now=w.now + MINUTE)
+    assert ticket.assignee == w.tech
+
+
+def test_later_staff_reply_keeps_the_assignee(w):
+    ticket = _open(w)
+    services.take_ticket(ticket, actor=w.tech, now=w.now + MINUTE)
+    services.reply_to_ticket(ticket, actor=w.tech2, body="Also looking.", now=w.now + 2 * MINUTE)
+    assert ticket.assignee == w.tech
+
+
 def test_client_reply_is_not_an_intervention(w):
     ticket = _open(w)
     services.reply_to_ticket(ticket, actor=w.client, body="Any news?", now=w.now + MINUTE)
