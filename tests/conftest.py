@@ -136,3 +136,25 @@ def login_as(client):
         login(client, email)
         return client
     return sign_in
+
+
+DESK_PRIORITIES = [("P1", "Critique", "24x7", 2, 8), ("P2", "Haute", "biz-fr", 4, 8),
+                   ("P3", "Normale", "biz-fr", 8, None)]
+
+
+@pytest.fixture
+def desk(app):
+    """Inside an app context: a client, a technician, a team lead and a contract with P1 (24/7,
+    GTI 2 h, GTR 8 h), P2 (business hours, GTI 4 h, GTR 8 h) and P3 (business hours, GTI 8 h)."""
+    with app.app_context():
+        calendars = {"biz-fr": factories.calendar(),
+                     "24x7": factories.calendar(code="24x7", always=True)}
+        shop = factories.organisation()
+        people = {
+            "client": factories.user(email="client@shop.example", organisation=shop),
+            "tech": factories.user(email="tech@provider.example", role="technician"),
+            "lead": factories.user(email="lead@provider.example", role="team_lead"),
+        }
+        contract = factories.contract(organisation=shop, calendars=calendars,
+                                      priorities=DESK_PRIORITIES)
+        yield {"contract": contract, **people}

@@ -9,31 +9,13 @@ from helpdesk.escalation.models import Breach, EscalationEvent, Notification
 from helpdesk.escalation.services import sweep_batch
 from helpdesk.extensions import db
 from helpdesk.tickets import services
-from tests import factories
 
 PARIS = ZoneInfo("Europe/Paris")
-PRIORITIES = [("P1", "Critique", "24x7", 2, 8), ("P2", "Haute", "biz-fr", 4, 8)]
 SECOND = timedelta(seconds=1)
 
 
 def paris(*args) -> datetime:
     return datetime(*args, tzinfo=PARIS).astimezone(UTC)
-
-
-@pytest.fixture
-def desk(app):
-    with app.app_context():
-        calendars = {"biz-fr": factories.calendar(),
-                     "24x7": factories.calendar(code="24x7", always=True)}
-        shop = factories.organisation()
-        people = {
-            "client": factories.user(email="client@shop.example", organisation=shop),
-            "tech": factories.user(email="tech@provider.example", role="technician"),
-            "lead": factories.user(email="lead@provider.example", role="team_lead"),
-        }
-        contract = factories.contract(organisation=shop, calendars=calendars,
-                                      priorities=PRIORITIES)
-        yield {"contract": contract, **people}
 
 
 def open_ticket(desk, priority, at):

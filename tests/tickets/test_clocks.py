@@ -15,32 +15,12 @@ from helpdesk.tickets import queries, services
 from helpdesk.tickets.clocks import recompute_batch, ticket_clocks
 from helpdesk.tickets.models import QueueRank, SlaClock, SlaStatus, Ticket
 from helpdesk.tickets.workflow import Action
-from tests import factories
 
 PARIS = ZoneInfo("Europe/Paris")
-PRIORITIES = [("P1", "Critique", "24x7", 2, 8), ("P2", "Haute", "biz-fr", 4, 8),
-              ("P3", "Normale", "biz-fr", 8, None)]
 
 
 def paris(*args) -> datetime:
     return datetime(*args, tzinfo=PARIS).astimezone(UTC)
-
-
-@pytest.fixture
-def desk(app):
-    """An app context with a client, two technicians and a contract with P1, P2 and P3."""
-    with app.app_context():
-        calendars = {"biz-fr": factories.calendar(), "24x7": factories.calendar(code="24x7",
-                                                                                always=True)}
-        shop = factories.organisation()
-        people = {
-            "client": factories.user(email="client@shop.example", organisation=shop),
-            "tech": factories.user(email="tech@provider.example", role="technician"),
-            "lead": factories.user(email="lead@provider.example", role="team_lead"),
-        }
-        contract = factories.contract(organisation=shop, calendars=calendars,
-                                      priorities=PRIORITIES)
-        yield {"contract": contract, **people}
 
 
 def open_ticket(desk, priority: str, at: datetime) -> Ticket:
