@@ -74,7 +74,8 @@ def _message(notification: Notification, *, mail_from: str, domain: str) -> Emai
     message = EmailMessage()
     message["From"] = mail_from
     message["To"] = notification.recipient.email
-    message["Subject"] = notification.subject
+    # A title may hold line separators (U+2028 and friends) that a header cannot carry.
+    message["Subject"] = " ".join(notification.subject.splitlines())
     message["Date"] = format_datetime(notification.created_at)
     message["Message-ID"] = f"<notification-{notification.id}@{domain}>"
     message.set_content(notification.body)
@@ -103,7 +104,8 @@ def deliver(notification: Notification, transport: Transport, *, now: datetime,
     notification.attempts += 1
     try:
         transport.send(_message(notification, mail_from=mail_from, domain=domain))
-    except (OSError, smtplib.SMTPException) as error:
+    except (OSError, ValueError, smtplib.SMTPException) as error:
+        # Whatever fails, this mail waits its turn again and never blocks the ones behind it.
         notification.next_attempt_at = now + backoff(notification.attempts)
         notification.last_error = f"{type(error).__name__}: {error}"[:2000]
         logger.warning("mail %s to %s not sent (attempt %s): %s", notification.id,

@@ -226,11 +226,14 @@ def waive_breach(breach: Breach, *, actor: User, reason: str, now: datetime) -> 
         raise DomainError("Say why the breach is waived.", field="reason")
     if len(reason) > REASON_MAX:
         raise DomainError(f"The reason must be at most {REASON_MAX} characters.", field="reason")
-    if breach.is_waived:
+    # Conditional on "not yet waived", so two waivers sent at once cannot both win.
+    done = db.session.execute(
+        sa.update(Breach).where(Breach.id == breach.id, Breach.waived_at.is_(None))
+        .values(waived_at=now, waived_by_id=actor.id, waiver_reason=reason)
+        .execution_options(synchronize_session=False))
+    db.session.refresh(breach)
+    if done.rowcount != 1:
         raise Conflict(f"This breach was already waived on {breach.waived_at:%Y-%m-%d}.")
-    breach.waived_at = now
-    breach.waived_by_id = actor.id
-    breach.waiver_reason = reason
     record_audit(actor=actor, now=now, entity="breach", entity_id=breach.id, action="waive",
                  changes={"waived": [False, True]}, reason=reason)
     return breach

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from helpdesk.accounts.models import Organisation, Role, TICKET_STAFF
 from helpdesk.clock import now_utc
 from helpdesk.contracts.models import Contract, Metric
+from helpdesk.db import MAX_ROW_ID
 from helpdesk.errors import DomainError
 from helpdesk.escalation import queries
 from helpdesk.escalation.forms import ReadForm, WaiveForm
@@ -19,7 +20,7 @@ from helpdesk.web.security import role_required
 
 bp = Blueprint("escalation", __name__)
 
-MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 BREACH_READERS = (Role.FINANCE, Role.ADMIN, Role.TEAM_LEAD)
 
 
@@ -47,26 +48,34 @@ def notifications():
 def mark_read():
     form = ReadForm()
     if form.validate_on_submit():
-        only = request.form.get("notification", type=int)
         query = sa.update(Notification).where(Notification.recipient_id == current_user.id,
                                               Notification.read_at.is_(None))
-        if only is not None:
+        if "notification" in request.form:
+            only = _row_id(request.form["notification"])
+            if only is None:
+                abort(400, "Not a notification of yours.")
             query = query.where(Notification.id == only)
         db.session.execute(query.values(read_at=now_utc()))
         db.session.commit()
     return redirect(url_for("escalation.notifications"))
 
 
+def _row_id(text: str | None) -> int | None:
+    if text is None or not text.isdigit() or not 0 < int(text) <= MAX_ROW_ID:
+        return None
+    return int(text)
+
+
 @bp.get("/breaches")
 @role_required(*BREACH_READERS)
 def breaches():
     month = request.args.get("month") or current_month()
-    if not MONTH.match(month):
+    if not MONTH.fullmatch(month):
         flash("The month must look like 2026-10.", "error")
         month = current_month()
     metric = request.args.get("metric") or None
     waived = {"yes": True, "no": False}.get(request.args.get("waived", ""))
-    organisation = request.args.get("organisation", type=int)
+    organisation = _row_id(request.args.get("organisation"))
     rows = queries.breaches(month=month, contract_reference=request.args.get("contract") or None,
                             organisation_id=organisation,
                             metric=Metric(metric) if metric in ("gti", "gtr") else None,
@@ -81,7 +90,7 @@ def breaches():
 @bp.post("/breaches/<int:breach_id>/waive")
 @role_required(Role.FINANCE, Role.ADMIN)
 def waive(breach_id: int):
-    breach = db.session.get(Breach, breach_id) if 0 < breach_id < 2**31 else None
+    breach = db.session.get(Breach, breach_id) if 0 < breach_id <= MAX_ROW_ID else None
     if breach is None:
         abort(404)
     form = WaiveForm()

@@ -24,7 +24,8 @@ def healthz():
         "status": "ok" if health.healthy else ("never swept" if health.last_sweep_at is None
                                                else "silent"),
         "last_sweep_at": health.last_sweep_at.isoformat() if health.last_sweep_at else None,
-        "silent_seconds": int(health.silent_for.total_seconds()) if health.silent_for else None,
+        "silent_seconds": (int(health.silent_for.total_seconds())
+                           if health.silent_for is not None else None),
         "interval_seconds": config["SWEEP_INTERVAL_SECONDS"],
         "pending_mail": health.pending_mail,
     }
