@@ -253,6 +253,9 @@ API_ACCESS = {
                           {"action": "reply", "body": "Hello"},
                           {"anonymous": 401, "client": 200, "finance": 403, "tech": 200,
                            "lead": 200, "admin": 200}),
+    "api.list_breaches": ("GET", "/api/v1/breaches?month=2026-11", None,
+                          {"anonymous": 401, "client": 404, "finance": 200, "tech": 404,
+                           "lead": 404, "admin": 200}),
 }
 # Routes open to everyone, or that only send people elsewhere: nothing to protect.
 PUBLIC = {"static", "accounts.home", "accounts.login", "accounts.logout", "api.openapi",
