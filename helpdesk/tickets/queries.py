@@ -39,10 +39,17 @@ def get_attachment(viewer: User, ticket: Ticket, attachment_id: int) -> Attachme
     return attachment
 
 
+# What a list of tickets shows (and the API replays), loaded for the whole page at once.
+LISTED = (selectinload(Ticket.organisation), selectinload(Ticket.assignee),
+          selectinload(Ticket.requester), selectinload(Ticket.events),
+          selectinload(Ticket.contract), selectinload(Ticket.contract_version),
+          selectinload(Ticket.priority).selectinload(Priority.calendar))
+
+
 def ticket_page(viewer: User, *, before_id: int | None, limit: int,
                 only_open: bool = False) -> list[Ticket]:
     """Newest first, keyset-paginated by id."""
-    query = visible_tickets(viewer).order_by(Ticket.id.desc()).limit(limit)
+    query = visible_tickets(viewer).order_by(Ticket.id.desc()).limit(limit).options(*LISTED)
     if before_id is not None:
         query = query.where(Ticket.id < before_id)
     if only_open:
@@ -57,8 +64,7 @@ def open_queue(viewer: User, *, limit: int = 200) -> list[Ticket]:
         .where(Ticket.sla_rank < QueueRank.NOT_OPEN)
         .order_by(Ticket.sla_rank, Ticket.sla_due_at, Ticket.id)
         .limit(limit)
-        .options(selectinload(Ticket.clocks), selectinload(Ticket.organisation),
-                 selectinload(Ticket.assignee),
+        .options(*LISTED, selectinload(Ticket.clocks),
                  selectinload(Ticket.priority).selectinload(Priority.escalations))
     )
     return list(db.session.scalars(query))
