@@ -213,7 +213,7 @@ def _action_arguments(action: Action, payload: TicketAction) -> dict:
 
 @bp.post("/tickets/<number>/actions")
 def act_on_ticket(number: str):
-    ticket = queries.get_ticket(g.api_user, number)
+    ticket = queries.get_ticket(g.api_user, number, for_update=True)
     if ticket is None:
         return problem(404, "Not Found", f"No ticket {number}.")
     data = _json_body()

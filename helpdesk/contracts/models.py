@@ -58,6 +58,13 @@ class Calendar(db.Model):
         }
 
     def engine(self) -> EngineCalendar:
+        # A row is an immutable version, so its engine can be built once per loaded instance.
+        cached = self.__dict__.get("_engine")
+        if cached is None:
+            cached = self.__dict__["_engine"] = self._build_engine()
+        return cached
+
+    def _build_engine(self) -> EngineCalendar:
         if self.is_always:
             return EngineCalendar.always(timezone=self.timezone)
         return EngineCalendar(

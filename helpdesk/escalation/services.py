@@ -30,6 +30,7 @@ from helpdesk.extensions import db
 from helpdesk.tickets.clocks import (
     BREACH_LEVEL,
     TicketClock,
+    breach_reached,
     refresh_clocks,
     threshold_levels,
     ticket_clocks,
@@ -147,6 +148,8 @@ def _record(ticket: Ticket, clock: TicketClock, *, already: set[int], now: datet
     for level in threshold_levels(ticket.priority):
         if level <= row.escalation_level or level in already:
             continue
+        if level == BREACH_LEVEL and not breach_reached(clock):
+            break
         instant = clock.state.instant_for(clock.target * level / 100)
         if instant is None or instant > now:
             break
@@ -163,7 +166,6 @@ def _record(ticket: Ticket, clock: TicketClock, *, already: set[int], now: datet
     if not crossed:
         return
     row.escalation_level = max(row.escalation_level, crossed[-1].level)
-    db.session.flush()
     highest = crossed[-1]
     # A warning about a clock already stopped helps nobody; a breach is always told.
     if clock.state.stopped_at is None or highest.level == BREACH_LEVEL:

@@ -131,11 +131,17 @@ def next_check(clock: TicketClock, levels: list[int], recorded_level: int) -> da
     for level in levels:
         if level <= recorded_level:
             continue
-        instant = clock.state.instant_for(clock.target * level / 100)
-        if instant is not None:
-            return instant
-        return None
+        if level == BREACH_LEVEL and not breach_reached(clock):
+            return None
+        return clock.state.instant_for(clock.target * level / 100)
     return None
+
+
+def breach_reached(clock: TicketClock) -> bool:
+    """Breached, or still counting towards it. A clock stopped or paused exactly at its due
+    instant is in time: its counted time equals the target, yet it never breaches."""
+    return clock.breached_at is not None or (clock.state.stopped_at is None
+                                             and clock.status != SlaStatus.PAUSED)
 
 
 def urgency(ticket: Ticket, *, now: datetime) -> str | None:

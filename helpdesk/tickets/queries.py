@@ -20,12 +20,19 @@ def visible_tickets(viewer: User) -> sa.Select:
     return query.where(sa.false())
 
 
-def get_ticket(viewer: User, number: str) -> Ticket | None:
-    """The ticket with that number if the viewer may see it; None otherwise (shown as 404)."""
+def get_ticket(viewer: User, number: str, *, for_update: bool = False) -> Ticket | None:
+    """The ticket with that number if the viewer may see it; None otherwise (shown as 404).
+
+    `for_update` locks it (PostgreSQL) before anything is read, so two people acting on the
+    same ticket at once act one after the other, the second on what the first left.
+    """
     ticket_id = parse_number(number)
     if ticket_id is None:
         return None
-    return db.session.scalar(visible_tickets(viewer).where(Ticket.id == ticket_id))
+    query = visible_tickets(viewer).where(Ticket.id == ticket_id)
+    if for_update:
+        query = query.with_for_update(of=Ticket).execution_options(populate_existing=True)
+    return db.session.scalar(query)
 
 
 def get_attachment(viewer: User, ticket: Ticket, attachment_id: int) -> Attachment | None:

@@ -71,8 +71,8 @@ def _upload(upload: FileStorage | None) -> Iterator[StoredFile | None]:
         raise
 
 
-def _ticket_or_404(number: str) -> Ticket:
-    ticket = queries.get_ticket(current_user, number)
+def _ticket_or_404(number: str, *, for_update: bool = False) -> Ticket:
+    ticket = queries.get_ticket(current_user, number, for_update=for_update)
     if ticket is None:
         abort(404)
     return ticket
@@ -183,7 +183,7 @@ def show(number: str):
 @bp.post("/tickets/<number>/actions/<action>")
 @role_required(Role.CLIENT, *STAFF)
 def act(number: str, action: str):
-    ticket = _ticket_or_404(number)
+    ticket = _ticket_or_404(number, for_update=True)
     try:
         action = Action(action)
     except ValueError:

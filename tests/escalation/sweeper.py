@@ -21,8 +21,12 @@ import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import sqlalchemy as sa
+
+from helpdesk import create_app
 from helpdesk.accounts.models import Role, User
 from helpdesk.clock import parse_instant
+from helpdesk.escalation.jobs import run_sweep
 from helpdesk.extensions import db
 from helpdesk.tickets import services
 from helpdesk.tickets.models import Ticket
@@ -105,12 +109,6 @@ def start(database_url: str, *args: str) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-def _app():
-    from helpdesk import create_app
-
-    return create_app()
-
-
 def _announce(wait: bool) -> None:
     print("ready", flush=True)
     if wait:
@@ -118,26 +116,20 @@ def _announce(wait: bool) -> None:
 
 
 def sweep(args) -> dict:
-    from helpdesk.escalation.jobs import run_sweep
-
-    app = _app()
+    app = create_app()
     _announce(args.wait)
     summary = run_sweep(app, now=args.at, name=args.name, batch_size=args.batch_size)
     return {**summary.as_dict(), "ticket_ids": summary.ticket_ids}
 
 
 def take(args) -> dict:
-    import sqlalchemy as sa
-
-    app = _app()
+    app = create_app()
     _announce(args.wait)
     taken = []
     with app.app_context():
         actor = db.session.scalar(sa.select(User).where(User.email == args.actor))
-        actor_id = actor.id
         for ticket_id in args.ids:
-            ticket = db.session.get(Ticket, ticket_id)
-            services.take_ticket(ticket, actor=db.session.get(User, actor_id), now=args.at)
+            services.take_ticket(db.session.get(Ticket, ticket_id), actor=actor, now=args.at)
             db.session.commit()
             taken.append(ticket_id)
     return {"taken": taken}

@@ -65,22 +65,26 @@ NOTIFIED = {(title, metric): BREACH_RECIPIENTS
             for title, crossed in CROSSED.items() for metric, level, _ in crossed if level == 100}
 
 
+def desk() -> tuple:
+    calendars = {"biz-fr": factories.calendar(),
+                 "24x7": factories.calendar(code="24x7", always=True)}
+    shop = factories.organisation()
+    client = factories.user(email="client@shop.example", organisation=shop)
+    tech = factories.user(email="tech@provider.example", role="technician")
+    factories.user(email="lead@provider.example", role="team_lead")
+    contract = factories.contract(organisation=shop, calendars=calendars, priorities=PRIORITIES)
+
+    def open_ticket(title, priority, at):
+        return services.open_ticket(actor=client, contract=contract, priority_code=priority,
+                                    title=title, description="Down.", now=at)
+    return open_ticket, client, tech
+
+
 @pytest.fixture
 def outage(app):
     """The tickets, and the last sweep before the scheduler went down (through the CLI too)."""
     with app.app_context():
-        calendars = {"biz-fr": factories.calendar(),
-                     "24x7": factories.calendar(code="24x7", always=True)}
-        shop = factories.organisation()
-        client = factories.user(email="client@shop.example", organisation=shop)
-        tech = factories.user(email="tech@provider.example", role="technician")
-        factories.user(email="lead@provider.example", role="team_lead")
-        contract = factories.contract(organisation=shop, calendars=calendars,
-                                      priorities=PRIORITIES)
-
-        def open_ticket(title, priority, at):
-            return services.open_ticket(actor=client, contract=contract, priority_code=priority,
-                                        title=title, description="Down.", now=at)
+        open_ticket, client, tech = desk()
 
         open_ticket("weekend", "P2", paris(2026, 11, 27, 17, 0))
         open_ticket("warned", "P1", paris(2026, 11, 30, 7, 0))
@@ -142,9 +146,10 @@ def test_catch_up_records_every_threshold_at_its_true_instant(app, outage):
 def test_catch_up_records_breaches_at_their_due_instants(app, outage):
     catch_up(app)
     with app.app_context():
+        rows = db.session.execute(
+            sa.select(Ticket.title, Breach).join(Ticket, Ticket.id == Breach.ticket_id))
         breaches = {(title, b.metric.value, b.breached_at, b.billing_month, b.stopped_at)
-                    for title, b in db.session.execute(
-                        sa.select(Ticket.title, Breach).join(Ticket, Ticket.id == Breach.ticket_id))}
+                    for title, b in rows}
     assert breaches == {(title, metric, at, "2026-11" if at.month == 11 else "2026-12", None)
                         for title, crossed in CROSSED.items()
                         for metric, level, at in crossed if level == 100}
@@ -215,3 +220,18 @@ def test_sweep_refuses_an_instant_without_offset_or_garbage_and_changes_nothing(
     assert "Swept" not in result.output
     with app.app_context():
         assert state() == before
+
+
+def test_catch_up_records_no_breach_for_a_clock_stopped_at_its_due_instant(app):
+    with app.app_context():
+        open_ticket, _client, tech = desk()
+        ticket = open_ticket("just in time", "P1", paris(2026, 11, 30, 9, 0))
+        services.take_ticket(ticket, actor=tech, now=paris(2026, 11, 30, 11, 0))  # the due
+        db.session.commit()
+    catch_up(app)
+    with app.app_context():
+        assert db.session.scalar(sa.select(SlaClock.status).where(
+            SlaClock.metric == "gti")) == "met"
+        assert {(metric, level) for _, metric, level, _ in recorded()} >= {("gti", 50),
+                                                                           ("gti", 80)}
+        assert db.session.scalars(sa.select(Breach.metric)).all() == ["gtr"]
