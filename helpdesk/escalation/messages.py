@@ -16,24 +16,24 @@ def _local(instant: datetime, user: User) -> str:
     return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
 
 
-def render_notification(ticket: Ticket, clock: TicketClock, event, *, recipient: User,
-                        now: datetime, base_url: str) -> tuple[str, str]:
+def render_notification(ticket: Ticket, clock: TicketClock, *, level: int, at: datetime,
+                        recipient: User, now: datetime, base_url: str) -> tuple[str, str]:
     metric = clock.metric.value
     name = CLOCK_NAMES[metric]
     link = f"{base_url.rstrip('/')}/tickets/{ticket.number}"
-    if event.level == BREACH_LEVEL:
+    if level == BREACH_LEVEL:
         subject = f"[{ticket.number}] {metric.upper()} breached — {ticket.title}"
         situation = (f"The {name} of this ticket was breached at "
-                     f"{_local(event.at, recipient)}.")
+                     f"{_local(at, recipient)}.")
         if clock.state.stopped_at is None:
             situation += f" It is {humanize(clock.delay)} of service time overdue and still running."
         else:
             situation += (f" The clock stopped at {_local(clock.state.stopped_at, recipient)}, "
                           f"{humanize(clock.delay)} of service time late.")
     else:
-        subject = (f"[{ticket.number}] {metric.upper()} {event.level} % used — "
+        subject = (f"[{ticket.number}] {metric.upper()} {level} % used — "
                    f"{humanize(clock.remaining)} left — {ticket.title}")
-        situation = (f"{event.level} % of the {name} was used at {_local(event.at, recipient)}. "
+        situation = (f"{level} % of the {name} was used at {_local(at, recipient)}. "
                      f"{humanize(clock.remaining)} of service time is left"
                      + (f": due {_local(clock.due_at, recipient)}." if clock.due_at else "."))
     body = "\n".join([

@@ -31,7 +31,9 @@ from helpdesk.tickets.clocks import (
     BREACH_LEVEL,
     TicketClock,
     breach_reached,
-    refresh_clocks,
+    close_breaches,
+    queue_position,
+    stored_values,
     threshold_levels,
     ticket_clocks,
 )
@@ -116,20 +118,51 @@ def _audiences(ticket: Ticket, level: int) -> list[NotifyTarget]:
     return sorted({t.notify for t in ticket.priority.escalations if t.at_percent == level})
 
 
-def _notify(ticket: Ticket, clock: TicketClock, event: EscalationEvent, *,
-            recipients: _Recipients, now: datetime, base_url: str) -> int:
+@dataclass
+class _Writes:
+    """What a batch will write, gathered first and then sent as a few set-based statements."""
+
+    events: list[dict] = field(default_factory=list)
+    breaches: list[dict] = field(default_factory=list)
+    notices: list[tuple[tuple, dict]] = field(default_factory=list)  # (event key, row)
+    clocks: list[dict] = field(default_factory=list)
+    tickets: list[dict] = field(default_factory=list)
+
+    def flush(self) -> None:
+        if self.events:
+            inserted = db.session.execute(
+                sa.insert(EscalationEvent).returning(
+                    EscalationEvent.id, EscalationEvent.ticket_id, EscalationEvent.metric,
+                    EscalationEvent.level, sort_by_parameter_order=True),
+                self.events)
+            ids = {(ticket_id, metric, level): event_id
+                   for event_id, ticket_id, metric, level in inserted}
+            if self.breaches:
+                db.session.execute(sa.insert(Breach), self.breaches)
+            if self.notices:
+                db.session.execute(sa.insert(Notification),
+                                   [{**row, "event_id": ids[key]} for key, row in self.notices])
+        if self.clocks:
+            db.session.execute(sa.update(SlaClock), self.clocks)
+        if self.tickets:
+            db.session.execute(sa.update(Ticket), self.tickets)
+
+
+def _notify(ticket: Ticket, clock: TicketClock, level: int, at: datetime, *,
+            recipients: _Recipients, now: datetime, base_url: str, writes: _Writes) -> int:
     queued = 0
     seen: set[int] = set()
-    for audience in _audiences(ticket, event.level):
+    for audience in _audiences(ticket, level):
         for user in recipients(ticket, audience):
             if user.id in seen:
                 continue
             seen.add(user.id)
-            subject, body = render_notification(ticket, clock, event, recipient=user, now=now,
-                                                base_url=base_url)
-            db.session.add(Notification(event=event, recipient_id=user.id, audience=audience,
-                                        subject=subject, body=body, created_at=now,
-                                        state=NotificationState.PENDING, next_attempt_at=now))
+            subject, body = render_notification(ticket, clock, level=level, at=at,
+                                                recipient=user, now=now, base_url=base_url)
+            writes.notices.append(((ticket.id, clock.metric, level), {
+                "recipient_id": user.id, "audience": audience, "subject": subject,
+                "body": body, "created_at": now, "state": NotificationState.PENDING,
+                "attempts": 0, "next_attempt_at": now}))
             queued += 1
     return queued
 
@@ -138,50 +171,51 @@ def _billing_month(ticket: Ticket, instant: datetime) -> str:
     return instant.astimezone(ZoneInfo(ticket.contract_version.timezone)).strftime("%Y-%m")
 
 
-def _record(ticket: Ticket, clock: TicketClock, *, already: set[int], now: datetime,
-            recipients: _Recipients, base_url: str, summary: SweepSummary) -> None:
-    """Record the thresholds of one clock crossed by `now`, then notify for the highest."""
-    row = next((r for r in ticket.clocks if r.metric == clock.metric), None)
-    if row is None:  # stored clocks not built yet; refresh_clocks creates them for next time
-        return
-    crossed: list[EscalationEvent] = []
+def _record(ticket: Ticket, clock: TicketClock, recorded_level: int, *, already: set[int],
+            now: datetime, recipients: _Recipients, base_url: str, summary: SweepSummary,
+            writes: _Writes) -> int:
+    """Record the thresholds of one clock crossed by `now`, notify for the highest, and
+    return the clock's new escalation level."""
+    crossed: list[tuple[int, datetime]] = []
     for level in threshold_levels(ticket.priority):
-        if level <= row.escalation_level or level in already:
+        if level <= recorded_level or level in already:
             continue
         if level == BREACH_LEVEL and not breach_reached(clock):
             break
         instant = clock.state.instant_for(clock.target * level / 100)
         if instant is None or instant > now:
             break
-        event = EscalationEvent(ticket_id=ticket.id, metric=clock.metric, level=level,
-                                at=instant, recorded_at=now)
-        db.session.add(event)
-        crossed.append(event)
+        writes.events.append({"ticket_id": ticket.id, "metric": clock.metric, "level": level,
+                              "at": instant, "recorded_at": now})
+        crossed.append((level, instant))
         summary.thresholds += 1
         summary.crossed.append(f"{ticket.number} {clock.metric.value.upper()} {level} % "
                                f"at {instant.isoformat()}")
         if level == BREACH_LEVEL:
-            db.session.add(_breach(ticket, clock, instant, now=now))
+            writes.breaches.append(_breach(ticket, clock, instant, now=now))
             summary.breaches += 1
     if not crossed:
-        return
-    row.escalation_level = max(row.escalation_level, crossed[-1].level)
-    highest = crossed[-1]
+        return recorded_level
+    level, at = crossed[-1]
     # A warning about a clock already stopped helps nobody; a breach is always told.
-    if clock.state.stopped_at is None or highest.level == BREACH_LEVEL:
-        summary.notifications += _notify(ticket, clock, highest, recipients=recipients,
-                                         now=now, base_url=base_url)
+    if clock.state.stopped_at is None or level == BREACH_LEVEL:
+        summary.notifications += _notify(ticket, clock, level, at, recipients=recipients,
+                                         now=now, base_url=base_url, writes=writes)
+    return max(recorded_level, level)
 
 
-def _breach(ticket: Ticket, clock: TicketClock, instant: datetime, *, now: datetime) -> Breach:
+def _breach(ticket: Ticket, clock: TicketClock, instant: datetime, *, now: datetime) -> dict:
     stopped = clock.state.stopped_at
-    return Breach(
-        ticket_id=ticket.id, contract_id=ticket.contract_id,
-        contract_version_id=ticket.contract_version_id, priority_id=ticket.priority_id,
-        metric=clock.metric, priority_code=ticket.priority.code,
-        target_seconds=int(clock.target.total_seconds()), breached_at=instant,
-        billing_month=_billing_month(ticket, instant), recorded_at=now, stopped_at=stopped,
-        delay_seconds=int(clock.delay.total_seconds()) if stopped is not None else None)
+    return {
+        "ticket_id": ticket.id, "contract_id": ticket.contract_id,
+        "contract_version_id": ticket.contract_version_id, "priority_id": ticket.priority_id,
+        "metric": clock.metric, "priority_code": ticket.priority.code,
+        "target_seconds": int(clock.target.total_seconds()), "breached_at": instant,
+        "billing_month": _billing_month(ticket, instant), "recorded_at": now,
+        "stopped_at": stopped,
+        "delay_seconds": int(clock.delay.total_seconds()) if stopped is not None else None,
+        "waived_at": None, "waived_by_id": None, "waiver_reason": None,
+    }
 
 
 def sweep_batch(*, now: datetime, limit: int = 200, base_url: str = "") -> SweepSummary:
@@ -196,16 +230,30 @@ def sweep_batch(*, now: datetime, limit: int = 200, base_url: str = "") -> Sweep
             .where(EscalationEvent.ticket_id.in_([t.id for t in tickets]))):
         already.setdefault((ticket_id, metric), set()).add(level)
     recipients = _Recipients()
+    writes = _Writes()
     for ticket in tickets:
         summary.tickets += 1
         summary.ticket_ids.append(ticket.id)
         clocks = ticket_clocks(ticket, now=now)
+        rows = {row.metric: row for row in ticket.clocks}
+        levels = threshold_levels(ticket.priority)
         for clock in clocks.values():
+            row = rows.get(clock.metric)
+            if row is None:  # not stored yet: `flask sla recompute` builds it
+                continue
+            level = row.escalation_level
             if clock.status != SlaStatus.CANCELLED:
-                _record(ticket, clock, already=already.get((ticket.id, clock.metric), set()),
-                        now=now, recipients=recipients, base_url=base_url, summary=summary)
-        refresh_clocks(ticket, now=now, clocks=clocks, lock=False)
-    db.session.flush()
+                level = _record(ticket, clock, level,
+                                already=already.get((ticket.id, clock.metric), set()),
+                                now=now, recipients=recipients, base_url=base_url,
+                                summary=summary, writes=writes)
+            writes.clocks.append({"id": row.id, **stored_values(
+                clock, levels=levels, escalation_level=level, now=now)})
+        close_breaches(ticket, clocks)
+        writes.tickets.append({"id": ticket.id, **queue_position(ticket, clocks)})
+    writes.flush()
+    # The rows were written past the session; what it holds of them is stale now.
+    db.session.expire_all()
     return summary
 
 

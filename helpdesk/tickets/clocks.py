@@ -196,6 +196,34 @@ def _close_breach(ticket: Ticket, clock: TicketClock) -> None:
                 delay_seconds=int(clock.delay.total_seconds())))
 
 
+def stored_values(clock: TicketClock, *, levels: list[int], escalation_level: int,
+                  now: datetime) -> dict:
+    """The columns of a clock's stored row, as a replay gives them."""
+    return {
+        "status": clock.status,
+        "target_seconds": int(clock.target.total_seconds()),
+        "due_at": clock.due_at,
+        "breached_at": clock.breached_at,
+        "stopped_at": clock.state.stopped_at,
+        "elapsed_seconds": int(clock.elapsed.total_seconds()),
+        "delay_seconds": int(clock.delay.total_seconds()),
+        "escalation_level": escalation_level,
+        "next_check_at": next_check(clock, levels, escalation_level),
+        "computed_at": now,
+    }
+
+
+def close_breaches(ticket: Ticket, clocks: dict[str, TicketClock]) -> None:
+    for clock in clocks.values():
+        if clock.status == SlaStatus.BREACHED and clock.state.stopped_at is not None:
+            _close_breach(ticket, clock)
+
+
+def queue_position(ticket: Ticket, clocks: dict[str, TicketClock]) -> dict:
+    rank, due = _queue_position(ticket, clocks)
+    return {"sla_rank": rank, "sla_due_at": due}
+
+
 def refresh_clocks(ticket: Ticket, *, now: datetime,
                    clocks: dict[str, TicketClock] | None = None,
                    lock: bool = True) -> dict[str, TicketClock]:
@@ -218,18 +246,13 @@ def refresh_clocks(ticket: Ticket, *, now: datetime,
         if row is None:
             row = SlaClock(metric=clock.metric, escalation_level=0)
             ticket.clocks.append(row)
-        row.status = clock.status
-        row.target_seconds = int(clock.target.total_seconds())
-        row.due_at = clock.due_at
-        row.breached_at = clock.breached_at
-        row.stopped_at = clock.state.stopped_at
-        row.elapsed_seconds = int(clock.elapsed.total_seconds())
-        row.delay_seconds = int(clock.delay.total_seconds())
-        row.next_check_at = next_check(clock, levels, row.escalation_level)
-        row.computed_at = now
-        if clock.status == SlaStatus.BREACHED and clock.state.stopped_at is not None:
-            _close_breach(ticket, clock)
-    ticket.sla_rank, ticket.sla_due_at = _queue_position(ticket, clocks)
+        for column, value in stored_values(clock, levels=levels,
+                                           escalation_level=row.escalation_level or 0,
+                                           now=now).items():
+            setattr(row, column, value)
+    close_breaches(ticket, clocks)
+    for column, value in queue_position(ticket, clocks).items():
+        setattr(ticket, column, value)
     return clocks
 
 

@@ -29,11 +29,11 @@ from helpdesk.tickets.models import SlaClock, Ticket
 from tests.escalation.sweeper import populate, start
 
 AT = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
-TICKETS = 300
+TICKETS = 400
 SEED = 3_000
 ROUNDS = 12
-BATCH = "10"
-KILL_WITHIN = 1.0  # seconds after the process has built its app: about its first few batches
+BATCH = "5"
+KILL_WITHIN = 0.25  # seconds after the process has built its app: about its first few batches
 
 
 def snapshot() -> dict[str, list[tuple]]:
