@@ -26,6 +26,9 @@ if [ -z "${CHROMIUM_PATH:-}" ]; then
   echo "Chromium not found: browser tests will be skipped."
 fi
 
+echo "== Lint =="
+.venv/bin/ruff check .
+
 echo "== SQLite =="
 env -u TEST_DATABASE_URL .venv/bin/python -m pytest "$@"
 

@@ -22,8 +22,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.from_mapping(overrides)
 
     from helpdesk import cli, models  # noqa: F401  (registers every model for migrations)
-    from helpdesk.extensions import csrf, db, login_manager, migrate
     from helpdesk.db import configure_engine_events
+    from helpdesk.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), compare_type=True)

@@ -6,8 +6,8 @@ import os
 import re
 import shutil
 import uuid
-from types import SimpleNamespace
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa

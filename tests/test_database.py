@@ -2,9 +2,9 @@
 from datetime import datetime
 
 import pytest
-from sqlalchemy.dialects import sqlite
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy.dialects import sqlite
 
 from helpdesk.db import UTCDateTime
 from helpdesk.extensions import db

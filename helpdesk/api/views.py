@@ -10,11 +10,11 @@ from flask import Blueprint, current_app, g, request, url_for
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
-from helpdesk.api.auth import authenticate_request
-from helpdesk.api.problems import problem
-from helpdesk.api.openapi import openapi_document
-from helpdesk.api.schemas import TicketAction, TicketCreate, action_field_errors, field_errors
 from helpdesk.accounts.models import Role
+from helpdesk.api.auth import authenticate_request
+from helpdesk.api.openapi import openapi_document
+from helpdesk.api.problems import problem
+from helpdesk.api.schemas import TicketAction, TicketCreate, action_field_errors, field_errors
 from helpdesk.api.serializers import breach_json, ticket_json
 from helpdesk.clock import now_utc
 from helpdesk.contracts import queries as contract_queries

@@ -1,11 +1,10 @@
 import re
 
+import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-import sqlalchemy as sa
-
-from helpdesk.accounts.models import Organisation, Role, TICKET_STAFF
+from helpdesk.accounts.models import TICKET_STAFF, Organisation, Role
 from helpdesk.clock import now_utc
 from helpdesk.contracts.models import Contract, Metric
 from helpdesk.db import MAX_ROW_ID

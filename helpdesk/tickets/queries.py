@@ -2,7 +2,7 @@
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from helpdesk.accounts.models import Role, TICKET_STAFF, User
+from helpdesk.accounts.models import TICKET_STAFF, Role, User
 from helpdesk.contracts.models import Priority
 from helpdesk.db import MAX_ROW_ID
 from helpdesk.extensions import db

@@ -2,25 +2,41 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import sqlalchemy as sa
-
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
-                   send_file, url_for)
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 
-from helpdesk.accounts.models import Role, TICKET_STAFF
-from helpdesk.audit.models import AuditEntry
+from helpdesk.accounts.models import TICKET_STAFF, Role
+from helpdesk.audit.queries import trail
 from helpdesk.clock import now_utc
-from helpdesk.db import MAX_ROW_ID
 from helpdesk.contracts import queries as contract_queries
+from helpdesk.db import MAX_ROW_ID
 from helpdesk.errors import DomainError
 from helpdesk.extensions import db
 from helpdesk.tickets import queries, services
-from helpdesk.tickets.clocks import ticket_clocks, urgency
 from helpdesk.tickets.attachments import StoredFile, store_file, stored_path
-from helpdesk.tickets.forms import (AssignForm, CancelForm, ConfirmForm, NewTicketForm, NoteForm,
-                                    ReopenForm, ReplyForm, ReprioritiseForm, priority_label)
+from helpdesk.tickets.clocks import ticket_clocks, urgency
+from helpdesk.tickets.forms import (
+    AssignForm,
+    CancelForm,
+    ConfirmForm,
+    NewTicketForm,
+    NoteForm,
+    ReopenForm,
+    ReplyForm,
+    ReprioritiseForm,
+    priority_label,
+)
 from helpdesk.tickets.models import Ticket
 from helpdesk.tickets.workflow import Action, allowed_actions
 from helpdesk.web.security import role_required
@@ -114,12 +130,7 @@ def _render_ticket(ticket: Ticket, submitted=None, status: int = 200):
     messages = [m for m in ticket.messages if staff or not m.is_internal]
     attachments = [a for a in ticket.attachments
                    if staff or a.message is None or not a.message.is_internal]
-    audit = []
-    if staff:
-        audit = db.session.scalars(
-            sa.select(AuditEntry).where(AuditEntry.entity == "ticket",
-                                        AuditEntry.entity_id == ticket.number)
-            .order_by(AuditEntry.id)).all()
+    audit = trail("ticket", ticket.number) if staff else []
     return render_template("tickets/ticket.html", ticket=ticket, messages=messages,
                            attachments=attachments, audit=audit, staff=staff,
                            clocks=ticket_clocks(ticket, now=now_utc()),

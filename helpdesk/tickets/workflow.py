@@ -1,7 +1,7 @@
 """The ticket status machine, in one place: which action may move a ticket from which status."""
 from enum import StrEnum
 
-from helpdesk.accounts.models import Role, TICKET_STAFF
+from helpdesk.accounts.models import TICKET_STAFF, Role
 from helpdesk.errors import Conflict, Forbidden
 from helpdesk.tickets.models import Status
 

@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from helpdesk.accounts.models import UserSession
 from helpdesk.extensions import db
 from tests import factories
-from tests.api.helpers import bearer, api_token, open_ticket, row_counts, sign_in, status_of
+from tests.api.helpers import api_token, bearer, open_ticket, row_counts, sign_in, status_of
 from tests.conftest import csrf_token
 
 MESSAGE = "The form expired or was not sent by this site."

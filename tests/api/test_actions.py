@@ -8,7 +8,6 @@ import json
 import pytest
 
 from helpdesk.tickets.workflow import ACTION_PHRASES, Action
-
 from tests.api.helpers import (
     assert_problem,
     bearer,

@@ -13,9 +13,6 @@ import pytest
 import sqlalchemy as sa
 
 from helpdesk import create_app
-from tests import factories
-from tests.conftest import _empty_postgres
-
 from helpdesk.accounts.models import User
 from helpdesk.audit.models import AuditEntry
 from helpdesk.contracts.models import Calendar, Contract, ContractVersion, Priority
@@ -24,6 +21,8 @@ from helpdesk.extensions import db
 from helpdesk.tickets import services
 from helpdesk.tickets.clocks import ticket_clocks
 from helpdesk.tickets.models import EventKind, Status, TicketEvent, TicketMessage
+from tests import factories
+from tests.conftest import _empty_postgres
 
 MINUTE = timedelta(minutes=1)
 
