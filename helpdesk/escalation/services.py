@@ -218,6 +218,12 @@ def _breach(ticket: Ticket, clock: TicketClock, instant: datetime, *, now: datet
     }
 
 
+def _changed(row, values: dict, *, ignore: str = "") -> bool:
+    """Rows whose stored values a sweep leaves as they were are not written at all."""
+    return any(getattr(row, column) != value for column, value in values.items()
+               if column != ignore)
+
+
 def sweep_batch(*, now: datetime, limit: int = 200, base_url: str = "") -> SweepSummary:
     """Process up to `limit` due tickets; the caller commits after each batch."""
     summary = SweepSummary()
@@ -247,10 +253,13 @@ def sweep_batch(*, now: datetime, limit: int = 200, base_url: str = "") -> Sweep
                                 already=already.get((ticket.id, clock.metric), set()),
                                 now=now, recipients=recipients, base_url=base_url,
                                 summary=summary, writes=writes)
-            writes.clocks.append({"id": row.id, **stored_values(
-                clock, levels=levels, escalation_level=level, now=now)})
+            values = stored_values(clock, levels=levels, escalation_level=level, now=now)
+            if _changed(row, values, ignore="computed_at"):
+                writes.clocks.append({"id": row.id, **values})
         close_breaches(ticket, clocks)
-        writes.tickets.append({"id": ticket.id, **queue_position(ticket, clocks)})
+        position = queue_position(ticket, clocks)
+        if _changed(ticket, position):
+            writes.tickets.append({"id": ticket.id, **position})
     writes.flush()
     # The rows were written past the session; what it holds of them is stale now.
     db.session.expire_all()
