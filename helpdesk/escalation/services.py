@@ -148,10 +148,14 @@ class _Writes:
             if self.notices:
                 db.session.execute(sa.insert(Notification),
                                    [{**row, "event_id": ids[key]} for key, row in self.notices])
+        # The session is expired after the batch anyway: no need to mirror the rows in it.
+        unsynchronised = {"synchronize_session": False}
         if self.clocks:
-            db.session.execute(sa.update(SlaClock), self.clocks)
+            db.session.execute(sa.update(SlaClock), self.clocks,
+                               execution_options=unsynchronised)
         if self.tickets:
-            db.session.execute(sa.update(Ticket), self.tickets)
+            db.session.execute(sa.update(Ticket), self.tickets,
+                               execution_options=unsynchronised)
 
 
 def _notify(ticket: Ticket, clock: TicketClock, level: int, at: datetime, *,
