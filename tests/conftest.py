@@ -71,11 +71,18 @@ def _empty_postgres(app) -> None:
 
 
 @pytest.fixture
-def app(database, tmp_path):
+def app_config() -> dict:
+    """Settings a test module adds to the app's (override this fixture in the module)."""
+    return {}
+
+
+@pytest.fixture
+def app(database, tmp_path, app_config):
     config = {"TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"),
               "SECRET_KEY": "test-secret-" + uuid.uuid4().hex,
               "ATTACHMENT_DIR": str(tmp_path / "attachments"),
-              "MAX_ATTACHMENT_BYTES": 64 * 1024, "MAX_CONTENT_LENGTH": 128 * 1024}
+              "MAX_ATTACHMENT_BYTES": 64 * 1024, "MAX_CONTENT_LENGTH": 128 * 1024,
+              **app_config}
     if database["kind"] == "postgresql":
         config["SQLALCHEMY_DATABASE_URI"] = database["url"]
     else:

@@ -7,9 +7,7 @@ Time is passed to the sender (`now=`), never waited for.
 """
 import email
 import email.policy
-import shutil
 import socket
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,13 +16,11 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
-from helpdesk import create_app
 from helpdesk.clock import now_utc
 from helpdesk.escalation.jobs import run_sender, run_sweep
 from helpdesk.escalation.models import Notification
 from helpdesk.extensions import db
 from tests.api.helpers import open_ticket
-from tests.conftest import _empty_postgres
 
 BASE_URL = "https://helpdesk.example.test"
 MAIL_FROM = "helpdesk@provider.example"
@@ -87,25 +83,10 @@ def mail_settings(mailbox):
 
 
 @pytest.fixture
-def app(database, tmp_path, mail_settings):
-    """conftest's app, built with this module's mail settings."""
-    config = {"TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"),
-              "SECRET_KEY": "test-secret-" + uuid.uuid4().hex,
-              "ATTACHMENT_DIR": str(tmp_path / "attachments"),
-              "BASE_URL": BASE_URL, "MAIL_FROM": MAIL_FROM, "MAIL_DIR": str(tmp_path / "mail"),
-              **mail_settings}
-    if database["kind"] == "postgresql":
-        config["SQLALCHEMY_DATABASE_URI"] = database["url"]
-    else:
-        path = tmp_path / "helpdesk.sqlite3"
-        shutil.copy(database["template"], path)
-        config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
-    app = create_app(config)
-    if database["kind"] == "postgresql":
-        _empty_postgres(app)
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+def app_config(tmp_path, mail_settings):
+    """conftest's app, with this module's mail settings."""
+    return {"BASE_URL": BASE_URL, "MAIL_FROM": MAIL_FROM, "MAIL_DIR": str(tmp_path / "mail"),
+            **mail_settings}
 
 
 @dataclass(frozen=True)
