@@ -1,6 +1,7 @@
 """Every model, imported in one place so Alembic and the app see the whole schema."""
 from helpdesk.accounts.models import ApiToken, Organisation, User, UserSession
 from helpdesk.audit.models import AuditEntry
+from helpdesk.billing.models import CreditNote, CreditNoteCounter, CreditNoteLine
 from helpdesk.contracts.models import (
     AvailabilityTier,
     Calendar,
@@ -19,6 +20,7 @@ from helpdesk.escalation.models import (
 from helpdesk.tickets.models import (
     Attachment,
     IdempotencyKey,
+    Outage,
     SlaClock,
     Ticket,
     TicketEvent,
@@ -27,7 +29,7 @@ from helpdesk.tickets.models import (
 
 __all__ = [
     "ApiToken", "Attachment", "AuditEntry", "AvailabilityTier", "Breach", "Calendar", "Contract",
-    "ContractVersion", "EscalationEvent", "EscalationThreshold", "IdempotencyKey",
-    "Notification", "Organisation", "PenaltyRule", "Priority", "SchedulerHeartbeat", "SlaClock",
+    "ContractVersion", "CreditNote", "CreditNoteCounter", "CreditNoteLine", "EscalationEvent", "EscalationThreshold", "IdempotencyKey",
+    "Notification", "Organisation", "Outage", "PenaltyRule", "Priority", "SchedulerHeartbeat", "SlaClock",
     "Ticket", "TicketEvent", "TicketMessage", "User", "UserSession",
 ]

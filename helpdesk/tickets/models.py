@@ -215,3 +215,27 @@ class IdempotencyKey(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=now_utc)
 
     __table_args__ = (sa.UniqueConstraint("user_id", "key"),)
+
+
+class Outage(db.Model):
+    """A service outage a technician marked on a ticket; `ended_at` is empty while it lasts.
+
+    The contract is copied from the ticket so that a month's availability reads one index."""
+
+    __tablename__ = "outages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("tickets.id"), index=True)
+    contract_id: Mapped[int] = mapped_column(sa.ForeignKey("contracts.id"))
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    recorded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    recorded_at: Mapped[datetime]
+
+    ticket: Mapped[Ticket] = relationship()
+    recorded_by: Mapped[User] = relationship()
+
+    __table_args__ = (
+        sa.Index("ix_outages_contract_id_started_at", "contract_id", "started_at"),
+        sa.CheckConstraint("ended_at IS NULL OR ended_at >= started_at", name="ends_after_start"),
+    )
