@@ -77,4 +77,11 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         # /healthz fails when the scheduler has not swept for this many intervals.
         "SCHEDULER_SILENT_INTERVALS": 4,
         "API_PAGE_SIZE": 50,
+        # Printed on credit notes as the issuer; the issue date (and so the numbering year) is
+        # the date in BILLING_TIMEZONE.
+        "SELLER_NAME": env.get("SELLER_NAME", "Helpdesk Services SAS"),
+        "SELLER_ADDRESS": env.get("SELLER_ADDRESS", "10 rue de l'Exemple, 49000 Angers, France"),
+        "SELLER_COMPANY_ID": env.get("SELLER_COMPANY_ID", "RCS Angers 900 000 000"),
+        "SELLER_VAT_NUMBER": env.get("SELLER_VAT_NUMBER", "FR00900000000"),
+        "BILLING_TIMEZONE": env.get("BILLING_TIMEZONE", "Europe/Paris"),
     }

@@ -4,7 +4,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from helpdesk.accounts.models import Organisation, User
 from helpdesk.billing.credits import LineKind
@@ -124,3 +124,30 @@ class CreditNoteCounter(db.Model):
 
     year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     last_number: Mapped[int] = mapped_column(default=0)
+
+
+class IssuedCreditNoteChanged(RuntimeError):
+    """An issued credit note is a legal document: any change to it is a programming error."""
+
+
+def _was_issued(note: CreditNote) -> bool:
+    history = sa.inspect(note).attrs.status.history
+    before = history.deleted[0] if history.deleted else note.status
+    return before == CreditNoteStatus.ISSUED
+
+
+@sa.event.listens_for(Session, "before_flush")
+def _refuse_changes_to_issued_notes(session: Session, _context, _instances) -> None:
+    for instance in (*session.dirty, *session.deleted, *session.new):
+        if isinstance(instance, CreditNote):
+            note = instance
+            changed = instance in session.deleted or session.is_modified(instance)
+        elif isinstance(instance, CreditNoteLine):
+            note = instance.credit_note
+            changed = instance in session.new or instance in session.deleted \
+                or session.is_modified(instance)
+        else:
+            continue
+        if note is not None and note.id is not None and changed and _was_issued(note):
+            raise IssuedCreditNoteChanged(
+                f"credit note {note.number} is issued and can no longer change")
