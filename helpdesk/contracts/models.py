@@ -79,7 +79,10 @@ class Calendar(db.Model):
         )
 
     def describe(self) -> str:
-        return self.engine().describe()
+        described = self.__dict__.get("_description")
+        if described is None:
+            described = self.__dict__["_description"] = self.engine().describe()
+        return described
 
 
 class Contract(db.Model):

@@ -10,7 +10,12 @@ from flask import Flask
 
 from helpdesk.clock import now_utc
 from helpdesk.escalation.mail import claim_next, deliver, transport_from_config
-from helpdesk.escalation.services import SweepSummary, record_heartbeat, sweep_batch
+from helpdesk.escalation.services import (
+    BATCH_SIZE,
+    SweepSummary,
+    record_heartbeat,
+    sweep_batch,
+)
 from helpdesk.extensions import db
 
 logger = logging.getLogger(__name__)
@@ -21,7 +26,7 @@ def process_name() -> str:
 
 
 def run_sweep(app: Flask, *, now: datetime | None = None, name: str | None = None,
-              batch_size: int = 200) -> SweepSummary:
+              batch_size: int = BATCH_SIZE) -> SweepSummary:
     """One sweep as of `now` (default: the present), committed batch by batch."""
     as_of = now or now_utc()
     total = SweepSummary()

@@ -14,11 +14,12 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from helpdesk.accounts.models import Role, User
+from helpdesk.accounts.models import Organisation, Role, User
 from helpdesk.audit.services import record_audit
+from helpdesk.bulk import insert_rows, update_rows
 from helpdesk.contracts.models import ContractVersion, Metric, NotifyTarget, Priority
 from helpdesk.errors import Conflict, DomainError
-from helpdesk.escalation.messages import render_notification
+from helpdesk.escalation.messages import NotificationText
 from helpdesk.escalation.models import (
     Breach,
     EscalationEvent,
@@ -37,11 +38,21 @@ from helpdesk.tickets.clocks import (
     threshold_levels,
     ticket_clocks,
 )
-from helpdesk.tickets.models import SlaClock, SlaStatus, Ticket
+from helpdesk.tickets.models import (
+    SlaClock,
+    SlaStatus,
+    Status,
+    Ticket,
+    TicketEvent,
+    format_number,
+)
 
 logger = logging.getLogger(__name__)
 
 REASON_MAX = 1_000
+# Tickets per transaction: large enough that the terms they share are read once or twice per
+# sweep, small enough that a crash loses little and several schedulers still share the work.
+BATCH_SIZE = 500
 
 
 @dataclass
@@ -66,33 +77,89 @@ class SweepSummary:
                 "breaches": self.breaches, "notifications": self.notifications}
 
 
-def _lock_due_tickets(now: datetime, limit: int) -> tuple[list[Ticket], list[User]]:
-    """The due tickets, locked, with what their replay reads; and their assignees, which the
-    caller keeps referenced so that `ticket.assignee` finds them in the session without SQL (a
-    selectinload of that many-to-one costs several times more)."""
-    query = (
-        sa.select(Ticket)
-        .join(SlaClock, SlaClock.ticket_id == Ticket.id)
-        .where(SlaClock.next_check_at <= now)
-        .order_by(SlaClock.next_check_at, Ticket.id)
-        .limit(limit)
-        # Everything a clock's replay reads, in a few queries for the whole batch.
-        .options(selectinload(Ticket.events), selectinload(Ticket.clocks),
-                 selectinload(Ticket.organisation),
-                 selectinload(Ticket.contract_version).selectinload(
-                     ContractVersion.availability_calendar),
-                 selectinload(Ticket.priority).selectinload(Priority.escalations),
-                 selectinload(Ticket.priority).selectinload(Priority.calendar))
-    )
+@dataclass
+class _DueTicket:
+    """What the sweep reads of a locked due ticket. The many rows (the ticket, its events and
+    clock rows) are plain rows, cheap to load; the few terms they share are mapped objects."""
+
+    id: int
+    title: str
+    status: Status
+    organisation_id: int
+    contract_id: int
+    contract_version_id: int
+    priority_id: int
+    assignee_id: int | None
+    sla_rank: int
+    sla_due_at: datetime | None
+    events: list = field(default_factory=list)
+    clocks: list = field(default_factory=list)
+    priority: Priority | None = None
+    organisation: Organisation | None = None
+    contract_version: ContractVersion | None = None
+    assignee: User | None = None
+
+    @property
+    def number(self) -> str:
+        return format_number(self.id)
+
+
+_TICKET_COLUMNS = (Ticket.id, Ticket.title, Ticket.status, Ticket.organisation_id,
+                   Ticket.contract_id, Ticket.contract_version_id, Ticket.priority_id,
+                   Ticket.assignee_id, Ticket.sla_rank, Ticket.sla_due_at)
+_CLOCK_COLUMNS = (SlaClock.ticket_id, SlaClock.id, SlaClock.metric, SlaClock.status,
+                  SlaClock.target_seconds, SlaClock.due_at, SlaClock.breached_at,
+                  SlaClock.stopped_at, SlaClock.elapsed_seconds, SlaClock.delay_seconds,
+                  SlaClock.escalation_level, SlaClock.next_check_at)
+
+
+def _by_id(model, ids: set[int], *options) -> dict:
+    if not ids:
+        return {}
+    return {row.id: row for row in db.session.scalars(
+        sa.select(model).where(model.id.in_(ids)).options(*options))}
+
+
+def _lock_due_tickets(now: datetime, limit: int) -> list[_DueTicket]:
+    """The due tickets, locked (on PostgreSQL, skipping those another sweep holds), with what
+    their replay and their mail read, in a fixed number of queries."""
+    query = (sa.select(*_TICKET_COLUMNS)
+             .join(SlaClock, SlaClock.ticket_id == Ticket.id)
+             .where(SlaClock.next_check_at <= now)
+             .order_by(SlaClock.next_check_at, Ticket.id)
+             .limit(limit))
     if db.session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(of=Ticket, skip_locked=True)
-    unique: dict[int, Ticket] = {}
-    for ticket in db.session.scalars(query):
-        unique.setdefault(ticket.id, ticket)
-    tickets = list(unique.values())
-    assignee_ids = {t.assignee_id for t in tickets if t.assignee_id is not None}
-    assignees = list(db.session.scalars(sa.select(User).where(User.id.in_(assignee_ids))))
-    return tickets, assignees
+    tickets: dict[int, _DueTicket] = {}
+    for row in db.session.execute(query):
+        if row.id not in tickets:
+            tickets[row.id] = _DueTicket(*row)
+    if not tickets:
+        return []
+    ids = list(tickets)
+    # Read after the lock, so no writer of these tickets has anything left to commit.
+    for event in db.session.execute(
+            sa.select(TicketEvent.ticket_id, TicketEvent.at, TicketEvent.kind, TicketEvent.data)
+            .where(TicketEvent.ticket_id.in_(ids)).order_by(TicketEvent.id)):
+        tickets[event.ticket_id].events.append(event)
+    for clock in db.session.execute(sa.select(*_CLOCK_COLUMNS)
+                                    .where(SlaClock.ticket_id.in_(ids))
+                                    .order_by(SlaClock.metric)):
+        tickets[clock.ticket_id].clocks.append(clock)
+    due = tickets.values()
+    priorities = _by_id(Priority, {t.priority_id for t in due},
+                        selectinload(Priority.escalations), selectinload(Priority.calendar))
+    versions = _by_id(ContractVersion, {t.contract_version_id for t in due},
+                      selectinload(ContractVersion.availability_calendar),
+                      selectinload(ContractVersion.priorities).selectinload(Priority.calendar))
+    organisations = _by_id(Organisation, {t.organisation_id for t in due})
+    assignees = _by_id(User, {t.assignee_id for t in due if t.assignee_id is not None})
+    for ticket in due:
+        ticket.priority = priorities[ticket.priority_id]
+        ticket.contract_version = versions[ticket.contract_version_id]
+        ticket.organisation = organisations[ticket.organisation_id]
+        ticket.assignee = assignees.get(ticket.assignee_id)
+    return list(due)
 
 
 class _Recipients:
@@ -107,7 +174,7 @@ class _Recipients:
                 sa.select(User).where(User.is_active_account, *conditions).order_by(User.id)))
         return self._cache[key]
 
-    def __call__(self, ticket: Ticket, audience: NotifyTarget) -> list[User]:
+    def __call__(self, ticket: _DueTicket, audience: NotifyTarget) -> list[User]:
         if audience == NotifyTarget.ASSIGNEE:
             if ticket.assignee is not None and ticket.assignee.is_active:
                 return [ticket.assignee]
@@ -118,7 +185,7 @@ class _Recipients:
                            User.organisation_id == ticket.organisation_id)
 
 
-def _audiences(ticket: Ticket, level: int) -> list[NotifyTarget]:
+def _audiences(ticket: _DueTicket, level: int) -> list[NotifyTarget]:
     if level == BREACH_LEVEL:
         return [NotifyTarget.TEAM_LEADS, NotifyTarget.CLIENT]
     return sorted({t.notify for t in ticket.priority.escalations if t.at_percent == level})
@@ -135,40 +202,26 @@ class _Writes:
     tickets: list[dict] = field(default_factory=list)
 
     def flush(self) -> None:
-        if self.events:
-            inserted = db.session.execute(
-                sa.insert(EscalationEvent).returning(
-                    EscalationEvent.id, EscalationEvent.ticket_id, EscalationEvent.metric,
-                    EscalationEvent.level, sort_by_parameter_order=True),
-                self.events)
-            ids = {(ticket_id, metric, level): event_id
-                   for event_id, ticket_id, metric, level in inserted}
-            if self.breaches:
-                db.session.execute(sa.insert(Breach), self.breaches)
-            if self.notices:
-                db.session.execute(sa.insert(Notification),
-                                   [{**row, "event_id": ids[key]} for key, row in self.notices])
-        # The session is expired after the batch anyway: no need to mirror the rows in it.
-        unsynchronised = {"synchronize_session": False}
-        if self.clocks:
-            db.session.execute(sa.update(SlaClock), self.clocks,
-                               execution_options=unsynchronised)
-        if self.tickets:
-            db.session.execute(sa.update(Ticket), self.tickets,
-                               execution_options=unsynchronised)
+        event_ids = insert_rows(EscalationEvent, self.events, with_ids=True)
+        ids = {(row["ticket_id"], row["metric"], row["level"]): event_id
+               for row, event_id in zip(self.events, event_ids, strict=True)}
+        insert_rows(Breach, self.breaches)
+        insert_rows(Notification, [{**row, "event_id": ids[key]} for key, row in self.notices])
+        update_rows(SlaClock, self.clocks)
+        update_rows(Ticket, self.tickets)
 
 
-def _notify(ticket: Ticket, clock: TicketClock, level: int, at: datetime, *,
+def _notify(ticket: _DueTicket, clock: TicketClock, level: int, at: datetime, *,
             recipients: _Recipients, now: datetime, base_url: str, writes: _Writes) -> int:
     queued = 0
     seen: set[int] = set()
+    text = NotificationText(ticket, clock, level=level, at=at, now=now, base_url=base_url)
     for audience in _audiences(ticket, level):
         for user in recipients(ticket, audience):
             if user.id in seen:
                 continue
             seen.add(user.id)
-            subject, body = render_notification(ticket, clock, level=level, at=at,
-                                                recipient=user, now=now, base_url=base_url)
+            subject, body = text.for_recipient(user)
             writes.notices.append(((ticket.id, clock.metric, level), {
                 "recipient_id": user.id, "audience": audience, "subject": subject,
                 "body": body, "created_at": now, "state": NotificationState.PENDING,
@@ -177,11 +230,11 @@ def _notify(ticket: Ticket, clock: TicketClock, level: int, at: datetime, *,
     return queued
 
 
-def _billing_month(ticket: Ticket, instant: datetime) -> str:
+def _billing_month(ticket: _DueTicket, instant: datetime) -> str:
     return instant.astimezone(ZoneInfo(ticket.contract_version.timezone)).strftime("%Y-%m")
 
 
-def _record(ticket: Ticket, clock: TicketClock, recorded_level: int, *, already: set[int],
+def _record(ticket: _DueTicket, clock: TicketClock, recorded_level: int, *, already: set[int],
             now: datetime, recipients: _Recipients, base_url: str, summary: SweepSummary,
             writes: _Writes) -> int:
     """Record the thresholds of one clock crossed by `now`, notify for the highest, and
@@ -214,7 +267,7 @@ def _record(ticket: Ticket, clock: TicketClock, recorded_level: int, *, already:
     return max(recorded_level, level)
 
 
-def _breach(ticket: Ticket, clock: TicketClock, instant: datetime, *, now: datetime) -> dict:
+def _breach(ticket: _DueTicket, clock: TicketClock, instant: datetime, *, now: datetime) -> dict:
     stopped = clock.state.stopped_at
     return {
         "ticket_id": ticket.id, "contract_id": ticket.contract_id,
@@ -234,10 +287,10 @@ def _changed(row, values: dict, *, ignore: str = "") -> bool:
                if column != ignore)
 
 
-def sweep_batch(*, now: datetime, limit: int = 200, base_url: str = "") -> SweepSummary:
+def sweep_batch(*, now: datetime, limit: int = BATCH_SIZE, base_url: str = "") -> SweepSummary:
     """Process up to `limit` due tickets; the caller commits after each batch."""
     summary = SweepSummary()
-    tickets, _assignees = _lock_due_tickets(now, limit)
+    tickets = _lock_due_tickets(now, limit)
     if not tickets:
         return summary
     already: dict[tuple[int, Metric], set[int]] = {}

@@ -27,6 +27,7 @@ from helpdesk import create_app
 from helpdesk.accounts.models import Role, User
 from helpdesk.clock import parse_instant
 from helpdesk.escalation.jobs import run_sweep
+from helpdesk.escalation.services import BATCH_SIZE
 from helpdesk.extensions import db
 from helpdesk.tickets import services
 from helpdesk.tickets.models import Ticket
@@ -139,7 +140,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.escalation.sweeper")
     commands = parser.add_subparsers(dest="command", required=True)
     sweep_parser = commands.add_parser("sweep")
-    sweep_parser.add_argument("--batch-size", type=int, default=200)
+    sweep_parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
     sweep_parser.add_argument("--name", default=None)
     take_parser = commands.add_parser("take")
     take_parser.add_argument("--actor", required=True)
