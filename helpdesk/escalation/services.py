@@ -80,7 +80,8 @@ class SweepSummary:
 @dataclass
 class _DueTicket:
     """What the sweep reads of a locked due ticket. The many rows (the ticket, its events and
-    clock rows) are plain rows, cheap to load; the few terms they share are mapped objects."""
+    clock rows) are plain rows, cheap to load; the few terms they share are mapped objects.
+    It reads like a Ticket to `ticket_clocks`, `queue_position` and the mail's wording."""
 
     id: int
     title: str
