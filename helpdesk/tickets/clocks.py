@@ -3,6 +3,7 @@
 The stored rows (`SlaClock`) and the ticket's queue position are refreshed by every use case that
 adds an event, and can be rebuilt at any time (`flask sla recompute`): the events are the truth.
 """
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -99,14 +100,16 @@ class TicketClock:
         return self.state.remaining
 
 
-def ticket_clocks(ticket: Ticket, *, now: datetime) -> dict[str, TicketClock]:
-    """One clock per metric of the ticket's current priority, re-targeted from the opening."""
+def ticket_clocks(ticket: Ticket, *, now: datetime,
+                  metrics: Iterable[Metric] = tuple(Metric)) -> dict[str, TicketClock]:
+    """One clock per metric of the ticket's current priority (or of those of `metrics` it has),
+    re-targeted from the opening."""
     priority = ticket.priority
     calendar = priority.calendar.engine()
     clocks = {}
     for metric in Metric:
         target = priority.target(metric)
-        if target is None:
+        if target is None or metric not in metrics:
             continue
         state = replay(target=target, calendar=calendar,
                        events=clock_events(ticket.events, metric), now=now)
