@@ -1,8 +1,15 @@
 """The OpenAPI description served at /api/v1/openapi.json, built from the request schemas."""
-from helpdesk.api.schemas import ACTION_FIELDS, TicketAction, TicketCreate
+from helpdesk.api.schemas import (
+    ACTION_FIELDS,
+    OutageChange,
+    OutageCreate,
+    TicketAction,
+    TicketCreate,
+)
 
 PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 TICKET = {"application/json": {"schema": {"$ref": "#/components/schemas/Ticket"}}}
+OUTAGE = {"application/json": {"schema": {"$ref": "#/components/schemas/Outage"}}}
 
 
 def _problem(description: str) -> dict:
@@ -57,6 +64,10 @@ def _ticket_schema() -> dict:
                                       {"type": "null"}]},
                 },
             },
+            "outages": {
+                "type": "array", "items": {"$ref": "#/components/schemas/Outage"},
+                "description": "Only in single-ticket answers, oldest first.",
+            },
             "messages": {
                 "type": "array",
                 "description": "Only in single-ticket answers; internal notes only for staff.",
@@ -65,6 +76,25 @@ def _ticket_schema() -> dict:
                     "body": {"type": "string"},
                     "created_at": {"type": "string", "format": "date-time"}}},
             },
+        },
+    }
+
+
+def _outage_schema() -> dict:
+    return {
+        "type": "object",
+        "required": ["id", "ticket", "started_at", "ended_at", "duration_seconds",
+                     "recorded_by"],
+        "properties": {
+            "id": {"type": "integer"},
+            "ticket": {"type": "string", "pattern": r"^T-\d{6,12}$"},
+            "started_at": {"type": "string", "format": "date-time"},
+            "ended_at": {"type": ["string", "null"], "format": "date-time",
+                         "description": "null while the outage lasts."},
+            "duration_seconds": {"type": ["integer", "null"],
+                                 "description": "null while the outage lasts."},
+            "recorded_by": {"type": "string", "description": "E-mail of who recorded it."},
+            "recorded_at": {"type": "string", "format": "date-time"},
         },
     }
 
@@ -86,6 +116,50 @@ def _breach_schema() -> dict:
             "waiver_reason": {"type": ["string", "null"]},
         },
     }
+
+
+def _credit_note_schema() -> dict:
+    money = {"type": "string", "pattern": r"^-?\d+\.\d{2}$"}
+    instant = {"type": ["string", "null"], "format": "date-time"}
+    day = {"type": ["string", "null"], "format": "date"}
+    text = {"type": ["string", "null"]}
+    party = {"type": "object", "properties": {"name": text, "address": text,
+                                              "company_id": text, "vat_number": text}}
+    return {
+        "type": "object",
+        "required": ["id", "status", "number", "month", "contract", "currency",
+                     "total_excl_vat", "vat", "total_incl_vat", "lines"],
+        "properties": {
+            "id": {"type": "integer"},
+            "status": {"type": "string", "enum": ["draft", "issued"]},
+            "number": {"type": ["string", "null"], "description": "null for a draft"},
+            "issue_date": day, "issued_at": instant, "month": {"type": "string"},
+            "period_start": instant, "period_end": instant, "timezone": {"type": "string"},
+            "contract": {"type": "string"}, "contract_title": {"type": "string"},
+            "seller": party, "client": party, "invoice_number": text, "invoice_date": day,
+            "invoice_reference": {"type": "string"}, "currency": {"type": "string"},
+            "vat_rate": {"type": "string"}, "credits_subject_to_vat": {"type": "boolean"},
+            "total_excl_vat": money, "vat": money, "total_incl_vat": money,
+            "reason": {"type": "string"}, "closed_at": instant,
+            "lines": {"type": "array", "items": {"$ref": "#/components/schemas/CreditNoteLine"}},
+        },
+    }
+
+
+def _credit_note_line_schema() -> dict:
+    instant = {"type": ["string", "null"], "format": "date-time"}
+    return {"type": "object", "properties": {
+        "position": {"type": "integer"},
+        "kind": {"type": "string", "enum": ["breach", "availability", "cap"]},
+        "description": {"type": "string"}, "ticket": {"type": ["string", "null"]},
+        "metric": {"type": ["string", "null"], "enum": ["gti", "gtr", None]},
+        "priority": {"type": ["string", "null"]}, "due_at": instant, "stopped_at": instant,
+        "counted_until": instant, "delay_seconds": {"type": ["integer", "null"]},
+        "started_hours": {"type": ["integer", "null"]},
+        "availability_percent": {"type": ["string", "null"]},
+        "target_percent": {"type": ["string", "null"]},
+        "amount": {"type": "string", "pattern": r"^-?\d+\.\d{2}$"},
+    }}
 
 
 def _problem_schema() -> dict:
@@ -191,6 +265,68 @@ def openapi_document() -> dict:
                     },
                 },
             },
+            "/tickets/{number}/outages": {
+                "get": {
+                    "summary": "The outages recorded on a ticket, oldest first.",
+                    "parameters": [number],
+                    "responses": {
+                        "200": {"description": "The outages.", "content": {"application/json": {
+                            "schema": {"type": "object", "properties": {
+                                "outages": {"type": "array",
+                                            "items": {"$ref": "#/components/schemas/Outage"}}}}}}},
+                        "401": unauthorised,
+                        "404": _problem("No such ticket for this caller."),
+                    },
+                },
+                "post": {
+                    "summary": "Record an outage of the client's service (ticket staff).",
+                    "description": "Instants carry their offset. The start must not be in the "
+                                   "future, nor the end, nor the end before the start; leave "
+                                   "ended_at out (or null) while the outage lasts. A ticket has "
+                                   "at most one ongoing outage; a cancelled ticket takes none. "
+                                   "Outages count against the contract's availability.",
+                    "parameters": [number],
+                    "requestBody": {"required": True, "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/OutageCreate"}}}},
+                    "responses": {
+                        "201": {"description": "Recorded.", "content": OUTAGE},
+                        "400": _problem("The body is not a JSON object."),
+                        "401": unauthorised,
+                        "403": _problem("The caller is not ticket staff."),
+                        "404": _problem("No such ticket for this caller."),
+                        "409": _problem("Another outage of the ticket is ongoing, or the "
+                                        "ticket is cancelled."),
+                        "415": _problem("The body is not sent as application/json."),
+                        "422": _problem("Invalid fields (see errors[])."),
+                    },
+                },
+            },
+            "/tickets/{number}/outages/{id}": {
+                "patch": {
+                    "summary": "End an ongoing outage, or correct one (ticket staff).",
+                    "description": "`{\"ended_at\": …}` alone ends an ongoing outage. With a "
+                                   "`reason`, the instants given replace the recorded ones "
+                                   "(`\"ended_at\": null` makes it ongoing again); the "
+                                   "correction and its reason are in the ticket's audit trail.",
+                    "parameters": [number, {"name": "id", "in": "path", "required": True,
+                                            "schema": {"type": "integer"}}],
+                    "requestBody": {"required": True, "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/OutageChange"}}}},
+                    "responses": {
+                        "200": {"description": "The outage after the change.",
+                                "content": OUTAGE},
+                        "400": _problem("The body is not a JSON object."),
+                        "401": unauthorised,
+                        "403": _problem("The caller is not ticket staff."),
+                        "404": _problem("No such ticket for this caller, or no such outage "
+                                        "on it."),
+                        "409": _problem("Ending an outage that already ended, or making one "
+                                        "ongoing while another is."),
+                        "415": _problem("The body is not sent as application/json."),
+                        "422": _problem("Invalid fields (see errors[])."),
+                    },
+                },
+            },
             "/breaches": {
                 "get": {
                     "summary": "The breaches of a billing month (finance and admins).",
@@ -210,6 +346,29 @@ def openapi_document() -> dict:
                     },
                 },
             },
+            "/credit-notes": {
+                "get": {
+                    "summary": "The credit notes of a month, issued and drafts (finance and "
+                               "admins).",
+                    "parameters": [{"name": "month", "in": "query", "required": True,
+                                    "schema": {"type": "string", "pattern": r"^\d{4}-\d{2}$",
+                                               "example": "2026-10"}}],
+                    "responses": {
+                        "200": {"description": "Issued notes in number order, then drafts in "
+                                               "contract order. Money and rates are decimal "
+                                               "strings.",
+                                "content": {"application/json": {"schema": {
+                                    "type": "object", "required": ["month", "credit_notes"],
+                                    "properties": {
+                                        "month": {"type": "string"},
+                                        "credit_notes": {"type": "array", "items": {
+                                            "$ref": "#/components/schemas/CreditNote"}}}}}}},
+                        "400": _problem("month is missing or not YYYY-MM."),
+                        "401": unauthorised,
+                        "404": _problem("The caller is not finance or an admin."),
+                    },
+                },
+            },
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
@@ -221,6 +380,11 @@ def openapi_document() -> dict:
                 "Clock": _clock_schema(),
                 "Problem": _problem_schema(),
                 "Breach": _breach_schema(),
+                "Outage": _outage_schema(),
+                "OutageCreate": OutageCreate.model_json_schema(),
+                "OutageChange": OutageChange.model_json_schema(),
+                "CreditNote": _credit_note_schema(),
+                "CreditNoteLine": _credit_note_line_schema(),
             },
         },
     }

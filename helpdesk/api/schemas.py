@@ -1,9 +1,11 @@
 """Shapes of API request bodies: strict types, unknown fields refused."""
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticCustomError
 
+from helpdesk.clock import parse_instant
 from helpdesk.tickets.rules import BODY_MAX, REASON_MAX, TITLE_MAX
 
 # Control characters are not text (and PostgreSQL cannot store NUL at all); multi-line fields
@@ -27,6 +29,20 @@ def text(*, max_length: int, min_length: int = 0, multiline: bool = False):
                      AfterValidator(_refuse_controls(allowed))]
 
 
+def _instant(value: str) -> datetime:
+    try:
+        return parse_instant(value)
+    except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 shifted out of range
+        raise PydanticCustomError(
+            "instant", "must be an ISO 8601 instant with its time zone offset, "
+            "e.g. 2026-11-30T09:00:00Z or 2026-11-30T10:00:00+01:00") from None
+
+
+# An ISO 8601 instant with its offset, read as aware UTC; a naive time is ambiguous, so refused.
+Instant = Annotated[str, Field(max_length=64, json_schema_extra={"format": "date-time"}),
+                    AfterValidator(_instant)]
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
 
@@ -48,6 +64,37 @@ class TicketAction(Strict):
     reason: text(max_length=REASON_MAX, multiline=True) | None = None
     priority: text(max_length=16) | None = None
     assignee: text(max_length=254) | None = None
+
+
+class OutageCreate(Strict):
+    started_at: Instant
+    ended_at: Instant | None = None
+
+
+class OutageChange(Strict):
+    """Either `ended_at` alone, to end an ongoing outage, or a correction with its `reason`:
+    the instants given replace the recorded ones (`"ended_at": null` makes it ongoing again)."""
+
+    started_at: Instant | None = None
+    ended_at: Instant | None = None
+    reason: text(max_length=REASON_MAX, multiline=True) | None = None
+
+
+def outage_change_errors(payload: OutageChange) -> list[dict[str, str]]:
+    """What a PATCH lacks to mean something: an end, or a correction with its reason."""
+    given = payload.model_fields_set
+    if "reason" in given:
+        if not given & {"started_at", "ended_at"}:
+            return [{"field": "started_at", "message": "or ended_at is required by a correction"}]
+        if not payload.reason:
+            return [{"field": "reason", "message": "must not be empty"}]
+        return []
+    if given == {"ended_at"} and payload.ended_at is not None:
+        return []
+    if not given:
+        return [{"field": "ended_at", "message": "is required to end the outage (or give the "
+                                                 "corrected instants with a reason)"}]
+    return [{"field": "reason", "message": "is required to correct an outage"}]
 
 
 # What each action reads besides its name: (required, optional). Anything else is refused, so

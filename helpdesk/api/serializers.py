@@ -3,7 +3,7 @@ from datetime import datetime
 
 from helpdesk.accounts.models import User
 from helpdesk.tickets.clocks import ticket_clocks
-from helpdesk.tickets.models import Ticket
+from helpdesk.tickets.models import Outage, Ticket, format_number
 
 
 def _instant(value: datetime | None) -> str | None:
@@ -23,8 +23,23 @@ def _clock(state) -> dict | None:
     }
 
 
+def outage_json(outage: Outage) -> dict:
+    ended = outage.ended_at
+    return {
+        "id": outage.id,
+        "ticket": format_number(outage.ticket_id),
+        "started_at": _instant(outage.started_at),
+        "ended_at": _instant(ended),
+        "duration_seconds": None if ended is None
+        else int((ended - outage.started_at).total_seconds()),
+        "recorded_by": outage.recorded_by.email,
+        "recorded_at": _instant(outage.recorded_at),
+    }
+
+
 def ticket_json(ticket: Ticket, *, viewer: User, now: datetime,
-                with_messages: bool = False) -> dict:
+                with_messages: bool = False, outages: list[Outage] | None = None) -> dict:
+    """`outages` are given for single-ticket answers only: a page of tickets leaves them out."""
     clocks = ticket_clocks(ticket, now=now)
     data = {
         "number": ticket.number,
@@ -51,6 +66,8 @@ def ticket_json(ticket: Ticket, *, viewer: User, now: datetime,
              "created_at": _instant(m.created_at)}
             for m in ticket.messages if viewer.is_ticket_staff or not m.is_internal
         ]
+    if outages is not None:
+        data["outages"] = [outage_json(o) for o in outages]
     return data
 
 

@@ -14,14 +14,22 @@ from helpdesk.accounts.models import Role
 from helpdesk.api.auth import authenticate_request
 from helpdesk.api.openapi import openapi_document
 from helpdesk.api.problems import problem
-from helpdesk.api.schemas import TicketAction, TicketCreate, action_field_errors, field_errors
-from helpdesk.api.serializers import breach_json, ticket_json
+from helpdesk.api.schemas import (
+    OutageChange,
+    OutageCreate,
+    TicketAction,
+    TicketCreate,
+    action_field_errors,
+    field_errors,
+    outage_change_errors,
+)
+from helpdesk.api.serializers import breach_json, outage_json, ticket_json
 from helpdesk.clock import now_utc
 from helpdesk.contracts import queries as contract_queries
-from helpdesk.errors import DomainError
+from helpdesk.errors import DomainError, Forbidden
 from helpdesk.escalation import queries as escalation_queries
 from helpdesk.extensions import db
-from helpdesk.tickets import queries, services
+from helpdesk.tickets import outages, queries, services
 from helpdesk.tickets.models import IdempotencyKey, Ticket
 from helpdesk.tickets.workflow import Action, next_status
 
@@ -79,8 +87,11 @@ def _domain_problem(error: DomainError):
     return problem(error.status_code, "Request refused", error.message, **extra)
 
 
-def _ticket_response(ticket: Ticket, status: int = 200, **headers):
-    body = ticket_json(ticket, viewer=g.api_user, now=now_utc(), with_messages=True)
+def _ticket_response(ticket: Ticket, status: int = 200, *, new: bool = False, **headers):
+    # A ticket just opened has no outage yet: no query for them on the submission path.
+    listed = [] if new else queries.ticket_outages(ticket)
+    body = ticket_json(ticket, viewer=g.api_user, now=now_utc(), with_messages=True,
+                       outages=listed)
     response = current_app.response_class(json.dumps(body), status=status,
                                           mimetype="application/json")
     response.headers.update(headers)
@@ -147,7 +158,7 @@ def create_ticket():
         if replayed is None:
             raise
         return replayed
-    return _ticket_response(ticket, 201, Location=_location(ticket))
+    return _ticket_response(ticket, 201, new=True, Location=_location(ticket))
 
 
 @bp.get("/tickets/<number>")
@@ -235,6 +246,77 @@ def act_on_ticket(number: str):
         db.session.rollback()
         return _domain_problem(error)
     return _ticket_response(ticket)
+
+
+def _no_ticket(number: str):
+    return problem(404, "Not Found", f"No ticket {number}.")
+
+
+@bp.get("/tickets/<number>/outages")
+def list_outages(number: str):
+    ticket = queries.get_ticket(g.api_user, number)
+    if ticket is None:
+        return _no_ticket(number)
+    return {"outages": [outage_json(o) for o in queries.ticket_outages(ticket)]}
+
+
+@bp.post("/tickets/<number>/outages")
+def record_outage(number: str):
+    ticket = queries.get_ticket(g.api_user, number, for_update=True)
+    if ticket is None:
+        return _no_ticket(number)
+    # Who may is asked first, as for actions: a refused caller gets a 403 whatever the body.
+    if not outages.can_manage_outages(g.api_user):
+        return _domain_problem(Forbidden(
+            "Only technicians, team leads and admins may record outages."))
+    data = _json_body()
+    try:
+        payload = OutageCreate.model_validate(data)
+    except ValidationError as error:
+        return _invalid(field_errors(error))
+    try:
+        outage = outages.record_outage(ticket, actor=g.api_user, started_at=payload.started_at,
+                                       ended_at=payload.ended_at, now=now_utc())
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        return _domain_problem(error)
+    return outage_json(outage), 201
+
+
+@bp.patch("/tickets/<number>/outages/<int:outage_id>")
+def change_outage(number: str, outage_id: int):
+    ticket = queries.get_ticket(g.api_user, number, for_update=True)
+    if ticket is None:
+        return _no_ticket(number)
+    if not outages.can_manage_outages(g.api_user):
+        return _domain_problem(Forbidden(
+            "Only technicians, team leads and admins may end or correct outages."))
+    outage = queries.get_outage(ticket, outage_id)
+    if outage is None:
+        return problem(404, "Not Found", f"Ticket {ticket.number} has no outage {outage_id}.")
+    data = _json_body()
+    try:
+        payload = OutageChange.model_validate(data)
+    except ValidationError as error:
+        return _invalid(field_errors(error))
+    if errors := outage_change_errors(payload):
+        return _invalid(errors)
+    given = payload.model_fields_set
+    try:
+        if "reason" in given:
+            outages.correct_outage(
+                outage, actor=g.api_user, reason=payload.reason, now=now_utc(),
+                started_at=payload.started_at if "started_at" in given else outage.started_at,
+                ended_at=payload.ended_at if "ended_at" in given else outage.ended_at)
+        else:
+            outages.end_outage(outage, actor=g.api_user, ended_at=payload.ended_at,
+                               now=now_utc())
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        return _domain_problem(error)
+    return outage_json(outage)
 
 
 @bp.get("/breaches")

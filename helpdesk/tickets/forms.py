@@ -1,11 +1,13 @@
+from datetime import UTC
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from helpdesk.contracts.models import Contract
 from helpdesk.tickets.rules import BODY_MAX, REASON_MAX, TITLE_MAX
-from helpdesk.web.filters import duration
+from helpdesk.web.filters import duration, viewer_zone
 
 
 def priority_label(priority) -> str:
@@ -84,3 +86,62 @@ class ReprioritiseForm(FlaskForm):
 
 class AssignForm(FlaskForm):
     assignee = SelectField("Assign to", validators=[DataRequired("Choose a person.")])
+
+
+class LocalDateTimeField(DateTimeLocalField):
+    """A date and time typed on the viewer's wall clock, read as an aware UTC instant.
+
+    A time the clocks skip (the spring-forward hour) is refused; a time they show twice (the
+    fall-back hour) is read as the first of the two, as `zoneinfo` does.
+    """
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("format", ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M",
+                                     "%Y-%m-%d %H:%M:%S"])
+        kwargs.setdefault("invalid_value_message",
+                          "Enter a date and time, e.g. 2026-11-30 09:00.")
+        super().__init__(label, validators, tz=viewer_zone, **kwargs)
+
+    def _value(self):
+        if self.raw_data or not self.data:
+            return super()._value()
+        # Seconds only when there are some, so that a correction does not round them away.
+        local = self.data.astimezone(viewer_zone())
+        return local.strftime("%Y-%m-%dT%H:%M:%S" if local.second else "%Y-%m-%dT%H:%M")
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is None:
+            return
+        local, self.data = self.data, None
+        try:
+            instant = local.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("Enter a date between the years 2 and 9998.") from None
+        if instant.astimezone(local.tzinfo).replace(tzinfo=None) != local.replace(tzinfo=None):
+            raise ValueError(f"{local:%Y-%m-%d %H:%M} does not exist in {local.tzinfo} (the "
+                             "clocks go forward then); enter a time before or after the change.")
+        self.data = instant
+
+
+class RecordOutageForm(FlaskForm):
+    started_at = LocalDateTimeField("Start", validators=[
+        InputRequired("Say when the outage started.")])
+    ended_at = LocalDateTimeField("End (leave empty while it lasts)", validators=[Optional()])
+
+
+class EndOutageForm(FlaskForm):
+    ended_at = LocalDateTimeField("End (leave empty for now)", validators=[Optional()])
+
+
+class CorrectOutageForm(FlaskForm):
+    started_at = LocalDateTimeField("Start", validators=[
+        InputRequired("Say when the outage started.")])
+    ended_at = LocalDateTimeField("End (leave empty if it still lasts)", validators=[Optional()])
+    reason = TextAreaField("Reason for the correction", validators=[
+        DataRequired("Say why the outage is corrected."), Length(max=REASON_MAX)])
+
+
+class DeleteOutageForm(FlaskForm):
+    reason = TextAreaField("Reason for deleting", validators=[
+        DataRequired("Say why the outage is deleted."), Length(max=REASON_MAX)])

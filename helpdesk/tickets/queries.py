@@ -1,4 +1,6 @@
 """Reads of tickets. Every read takes the viewer, so tenant scoping is in the signature."""
+from datetime import datetime
+
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
@@ -6,7 +8,14 @@ from helpdesk.accounts.models import TICKET_STAFF, Role, User
 from helpdesk.contracts.models import Priority
 from helpdesk.db import MAX_ROW_ID
 from helpdesk.extensions import db
-from helpdesk.tickets.models import OPEN_STATUSES, Attachment, QueueRank, Ticket, parse_number
+from helpdesk.tickets.models import (
+    OPEN_STATUSES,
+    Attachment,
+    Outage,
+    QueueRank,
+    Ticket,
+    parse_number,
+)
 
 STAFF_READERS = TICKET_STAFF | {Role.FINANCE}
 
@@ -91,3 +100,37 @@ def get_assignable(email: str | None) -> User | None:
     return db.session.scalar(
         sa.select(User).where(User.email == email, User.role.in_([Role.TECHNICIAN, Role.TEAM_LEAD]))
     )
+
+
+def ticket_outages(ticket: Ticket) -> list[Outage]:
+    """The outages of a ticket the viewer reached (through `get_ticket`), oldest first."""
+    return list(db.session.scalars(
+        sa.select(Outage).where(Outage.ticket_id == ticket.id)
+        .order_by(Outage.started_at, Outage.id)
+        .options(selectinload(Outage.recorded_by))))
+
+
+def get_outage(ticket: Ticket, outage_id: int) -> Outage | None:
+    """That outage if it belongs to `ticket`; None otherwise (shown as 404)."""
+    if not 0 < outage_id <= MAX_ROW_ID:
+        return None
+    outage = db.session.get(Outage, outage_id)
+    if outage is None or outage.ticket_id != ticket.id:
+        return None
+    return outage
+
+
+def outages_for_contract(contract_id: int, start: datetime,
+                         end: datetime) -> list[tuple[datetime, datetime | None]]:
+    """(started_at, ended_at) of the contract's outages overlapping `[start, end)`, by start.
+
+    An ongoing outage has `ended_at` None. The index on (contract_id, started_at) bounds the
+    scan by contract and `started_at < end`; the end of each outage is then filtered row by row,
+    since no longest outage bounds `started_at` from below.
+    """
+    rows = db.session.execute(
+        sa.select(Outage.started_at, Outage.ended_at)
+        .where(Outage.contract_id == contract_id, Outage.started_at < end,
+               sa.or_(Outage.ended_at.is_(None), Outage.ended_at > start))
+        .order_by(Outage.started_at))
+    return [(started_at, ended_at) for started_at, ended_at in rows]

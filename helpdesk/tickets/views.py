@@ -23,22 +23,27 @@ from helpdesk.contracts import queries as contract_queries
 from helpdesk.db import MAX_ROW_ID
 from helpdesk.errors import DomainError
 from helpdesk.extensions import db
-from helpdesk.tickets import queries, services
+from helpdesk.tickets import outages, queries, services
 from helpdesk.tickets.attachments import StoredFile, store_file, stored_path
 from helpdesk.tickets.clocks import ticket_clocks, urgency
 from helpdesk.tickets.forms import (
     AssignForm,
     CancelForm,
     ConfirmForm,
+    CorrectOutageForm,
+    DeleteOutageForm,
+    EndOutageForm,
     NewTicketForm,
     NoteForm,
+    RecordOutageForm,
     ReopenForm,
     ReplyForm,
     ReprioritiseForm,
     priority_label,
 )
-from helpdesk.tickets.models import Ticket
+from helpdesk.tickets.models import Outage, Status, Ticket
 from helpdesk.tickets.workflow import Action, allowed_actions
+from helpdesk.web.filters import viewer_zone
 from helpdesk.web.security import role_required
 
 bp = Blueprint("tickets", __name__)
@@ -68,6 +73,19 @@ ACTION_FORMS = {
                                                           "reason": form.reason.data}),
     Action.ASSIGN: (AssignForm, lambda form: {"assignee": queries.get_assignable(
         form.assignee.data)}),
+}
+
+
+# Each change to a recorded outage: its form, the use case, and what the flash says.
+OUTAGE_CHANGES = {
+    "end": (EndOutageForm, lambda outage, form, now: outages.end_outage(
+        outage, actor=current_user, ended_at=form.ended_at.data or now.replace(microsecond=0),
+        now=now), "Outage ended."),
+    "correct": (CorrectOutageForm, lambda outage, form, now: outages.correct_outage(
+        outage, actor=current_user, started_at=form.started_at.data,
+        ended_at=form.ended_at.data, reason=form.reason.data, now=now), "Outage corrected."),
+    "delete": (DeleteOutageForm, lambda outage, form, now: outages.delete_outage(
+        outage, actor=current_user, reason=form.reason.data, now=now), "Outage deleted."),
 }
 
 
@@ -125,17 +143,53 @@ def _action_forms(ticket: Ticket, submitted: tuple[Action, object] | None = None
     return forms
 
 
-def _render_ticket(ticket: Ticket, submitted=None, status: int = 200):
+def _outage_forms(ticket: Ticket, listed: list[Outage], submitted=None) -> dict:
+    """Staff's forms for the outages: "record", and "end-ID", "correct-ID", "delete-ID"."""
+    if not outages.can_manage_outages(current_user):
+        return {}
+    submitted_key, submitted_form = submitted or (None, None)
+
+    def form_for(key: str, form_class, **data):
+        form = submitted_form if key == submitted_key else form_class(formdata=None, **data)
+        for field in form:
+            field.id = field.label.field_id = f"outage-{key}-{field.name}"
+        return form
+
+    forms = {}
+    if ticket.status != Status.CANCELLED:
+        forms["record"] = form_for("record", RecordOutageForm)
+    for outage in listed:
+        if outage.ended_at is None:
+            forms[f"end-{outage.id}"] = form_for(f"end-{outage.id}", EndOutageForm)
+        forms[f"correct-{outage.id}"] = form_for(
+            f"correct-{outage.id}", CorrectOutageForm, started_at=outage.started_at,
+            ended_at=outage.ended_at)
+        forms[f"delete-{outage.id}"] = form_for(f"delete-{outage.id}", DeleteOutageForm)
+    if submitted_key is not None and submitted_key not in forms:
+        # The page no longer offers that form (the outage ended meanwhile, the ticket was
+        # cancelled): say why above the page instead.
+        for error in [*submitted_form.form_errors,
+                      *(e for field in submitted_form for e in field.errors)]:
+            flash(error, "error")
+    return forms
+
+
+def _render_ticket(ticket: Ticket, submitted=None, status: int = 200, *, outage_form=None):
     staff = current_user.role in TICKET_STAFF
+    now = now_utc()
     messages = [m for m in ticket.messages if staff or not m.is_internal]
     attachments = [a for a in ticket.attachments
                    if staff or a.message is None or not a.message.is_internal]
     audit = trail("ticket", ticket.number) if staff else []
+    listed = queries.ticket_outages(ticket)
     return render_template("tickets/ticket.html", ticket=ticket, messages=messages,
                            attachments=attachments, audit=audit, staff=staff,
-                           clocks=ticket_clocks(ticket, now=now_utc()),
+                           clocks=ticket_clocks(ticket, now=now),
                            segment_labels=SEGMENT_LABELS,
-                           forms=_action_forms(ticket, submitted)), status
+                           forms=_action_forms(ticket, submitted),
+                           outages=listed, outage_forms=_outage_forms(ticket, listed, outage_form),
+                           manage_outages=outages.can_manage_outages(current_user),
+                           zone=viewer_zone().key, now=now), status
 
 
 @bp.get("/tickets")
@@ -237,3 +291,46 @@ def attachment(number: str, attachment_id: int):
         abort(404)
     return send_file(path, mimetype=found.content_type, as_attachment=True,
                      download_name=found.filename, max_age=0)
+
+
+@bp.post("/tickets/<number>/outages")
+@role_required(*STAFF)
+def record_outage(number: str):
+    ticket = _ticket_or_404(number, for_update=True)
+    form = RecordOutageForm()
+    if form.validate_on_submit():
+        try:
+            outages.record_outage(ticket, actor=current_user, started_at=form.started_at.data,
+                                  ended_at=form.ended_at.data, now=now_utc())
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            _apply_domain_error(form, error)
+            ticket = _ticket_or_404(number)
+        else:
+            flash("Outage recorded.", "success")
+            return redirect(url_for("tickets.show", number=ticket.number, _anchor="outages"))
+    return _render_ticket(ticket, status=400, outage_form=("record", form))
+
+
+@bp.post("/tickets/<number>/outages/<int:outage_id>/<change>")
+@role_required(*STAFF)
+def change_outage(number: str, outage_id: int, change: str):
+    ticket = _ticket_or_404(number, for_update=True)
+    outage = queries.get_outage(ticket, outage_id)
+    if outage is None or change not in OUTAGE_CHANGES:
+        abort(404)
+    form_class, use_case, done = OUTAGE_CHANGES[change]
+    form = form_class()
+    if form.validate_on_submit():
+        try:
+            use_case(outage, form, now_utc())
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            _apply_domain_error(form, error)
+            ticket = _ticket_or_404(number)
+        else:
+            flash(done, "success")
+            return redirect(url_for("tickets.show", number=ticket.number, _anchor="outages"))
+    return _render_ticket(ticket, status=400, outage_form=(f"{change}-{outage_id}", form))
