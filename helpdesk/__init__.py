@@ -33,7 +33,9 @@ def create_app(overrides: dict | None = None) -> Flask:
         configure_engine_events(db.engine)
 
     from helpdesk.accounts.views import bp as accounts_bp
+    from helpdesk.api import credit_notes  # noqa: F401  (adds its route to the api blueprint)
     from helpdesk.api.views import bp as api_bp
+    from helpdesk.billing.views import bp as billing_bp
     from helpdesk.contracts.views import bp as contracts_bp
     from helpdesk.escalation.views import bp as escalation_bp
     from helpdesk.tickets.views import bp as tickets_bp
@@ -43,6 +45,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(tickets_bp)
     app.register_blueprint(contracts_bp)
     app.register_blueprint(escalation_bp)
+    app.register_blueprint(billing_bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)

@@ -4,6 +4,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from helpdesk.accounts.services import create_api_token
+from helpdesk.billing.cli import billing_cli
 from helpdesk.clock import now_utc
 from helpdesk.contracts.cli import demo_command, import_command
 from helpdesk.errors import DomainError
@@ -33,3 +34,4 @@ helpdesk_cli.add_command(demo_command)
 def init_app(app: Flask) -> None:
     app.cli.add_command(helpdesk_cli)
     app.cli.add_command(sla_cli)
+    app.cli.add_command(billing_cli)

@@ -5,18 +5,22 @@ are not probed. Every view refuses the roles it is not for. The last test enumer
 so that a new route cannot be forgotten here.
 """
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 
 from helpdesk import create_app
 from helpdesk.accounts.services import find_user
+from helpdesk.billing.models import CreditNote
+from helpdesk.billing.services import close_month, issue_month
 from helpdesk.clock import now_utc
 from helpdesk.contracts.models import Contract
 from helpdesk.escalation.models import Breach
 from helpdesk.escalation.services import sweep_batch
 from helpdesk.extensions import db
-from helpdesk.tickets import services
+from helpdesk.tickets import outages, services
+from helpdesk.tickets.models import Ticket, parse_number
 from helpdesk.tickets.workflow import Action
 from tests.api.helpers import (
     add_note_with_attachment,
@@ -31,6 +35,7 @@ from tests.conftest import CSRF_PATTERN, csrf_token
 
 ROLES = ("anonymous", "client", "finance", "tech", "lead", "admin")
 LOGIN = "login"  # a redirect to the sign-in page
+PARIS = ZoneInfo("Europe/Paris")
 
 
 @pytest.fixture
@@ -45,8 +50,16 @@ def scene(app, world):
     internal = add_note_with_attachment(app, shop, author=world.tech,
                                         body="Root password is hunter2",
                                         filename="internal-secret.txt")
+    with app.app_context():
+        now = now_utc()
+        outage = outages.record_outage(
+            db.session.get(Ticket, parse_number(shop)), actor=find_user(world.tech),
+            started_at=now - timedelta(hours=2), ended_at=now - timedelta(hours=1), now=now)
+        db.session.commit()
+        outage = outage.id
     return {"shop": shop, "other": other, "public": public, "internal": internal,
-            "contract": world.contract, "other_contract": world.other_contract}
+            "outage": outage, "contract": world.contract,
+            "other_contract": world.other_contract}
 
 
 def _web(app, world, role):
@@ -82,11 +95,20 @@ FOREIGN_WEB = {
                            # its own ticket's number with the shop's attachment id
                            "/tickets/{other}/attachments/{public}"],
     "contracts.show": ["/contracts/{contract}"],
+    "tickets.record_outage": ["/tickets/{shop}/outages"],
+    "tickets.change_outage": [f"/tickets/{{shop}}/outages/{{outage}}/{change}"
+                              for change in ("end", "correct", "delete")],
+    "billing.contract_month": ["/billing/2026-10/{contract}"],
 }
 FOREIGN_API = {
     "api.get_ticket": [("GET", "/api/v1/tickets/{shop}", None)],
     "api.act_on_ticket": [("POST", "/api/v1/tickets/{shop}/actions", {"action": action.value})
                           for action in Action],
+    "api.list_outages": [("GET", "/api/v1/tickets/{shop}/outages", None)],
+    "api.record_outage": [("POST", "/api/v1/tickets/{shop}/outages",
+                           {"started_at": "2026-01-05T10:00:00Z"})],
+    "api.change_outage": [("PATCH", "/api/v1/tickets/{shop}/outages/{outage}",
+                           {"ended_at": "2026-01-05T11:00:00Z"})],
 }
 ACTION_DATA = {"body": "Hello", "reason": "Because", "priority": "P3",
                "assignee": "tech@provider.example"}
@@ -99,7 +121,7 @@ def test_client_of_another_organisation_gets_404_on_every_web_route(app, world, 
     for endpoint, templates in FOREIGN_WEB.items():
         for template in templates:
             path = template.format(**scene)
-            method = "POST" if "/actions/" in path else "GET"
+            method = "POST" if "/actions/" in path or "/outages" in path else "GET"
             observed[f"{endpoint} {method} {template}"] = _outcome(_web_call(
                 client, method, path, ACTION_DATA if method == "POST" else None))
             expected[f"{endpoint} {method} {template}"] = 404
@@ -193,6 +215,16 @@ def test_attachment_download_returns_the_bytes_as_a_download(app, world, scene):
 
 # --- role access ------------------------------------------------------------------------------
 
+FINANCE_PAGE = {"anonymous": LOGIN, "client": 404, "finance": 200, "tech": 404, "lead": 404,
+                "admin": 200}
+FINANCE_ACTION = {"anonymous": LOGIN, "client": 404, "finance": 302, "tech": 404, "lead": 404,
+                  "admin": 302}
+# the client's own organisation's issued note
+CREDIT_NOTE = {"anonymous": LOGIN, "client": 200, "finance": 200, "tech": 404, "lead": 404,
+               "admin": 200}
+CLIENT_PAGE = {"anonymous": LOGIN, "client": 200, "finance": 404, "tech": 404, "lead": 404,
+               "admin": 404}
+
 # endpoint -> (method, path, form or JSON data, {role: expected outcome}).
 # LOGIN = redirect to /login; 404 = the page does not exist for that role (web); API: 401/403.
 WEB_ACCESS = {
@@ -236,6 +268,30 @@ WEB_ACCESS = {
     "escalation.status": ("GET", "/admin/status", None,
                           {"anonymous": LOGIN, "client": 404, "finance": 404, "tech": 404,
                            "lead": 200, "admin": 200}),
+    "tickets.record_outage": ("POST", "/tickets/{shop}/outages",
+                              {"started_at": "2026-01-05T10:00", "ended_at": "2026-01-05T11:00"},
+                              {"anonymous": LOGIN, "client": 404, "finance": 404, "tech": 302,
+                               "lead": 302, "admin": 302}),
+    # staff reach the form (400: a correction needs a reason); the others do not find it
+    "tickets.change_outage": ("POST", "/tickets/{shop}/outages/{outage}/correct",
+                              {"started_at": "2026-01-05T10:00"},
+                              {"anonymous": LOGIN, "client": 404, "finance": 404, "tech": 400,
+                               "lead": 400, "admin": 400}),
+    "billing.index": ("GET", "/billing/", None, FINANCE_PAGE),
+    "billing.contract_month": ("GET", "/billing/{month}/{contract}", None, FINANCE_PAGE),
+    # the month was closed and issued: closing again says so (302 back to the month)
+    "billing.close": ("POST", "/billing/close", {"month": "{month}"}, FINANCE_ACTION),
+    # no draft is left to issue: the form is refused with its message
+    "billing.issue_all": ("POST", "/billing/issue", {"month": "{month}", "drafts": "0"},
+                          FINANCE_ACTION),
+    "billing.issue": ("POST", "/billing/credit-notes/{note}/issue", {}, FINANCE_ACTION),
+    "billing.month_csv": ("GET", "/billing/{month}/credit-notes.csv", None, FINANCE_PAGE),
+    "billing.credit_note": ("GET", "/billing/credit-notes/{note}", None, CREDIT_NOTE),
+    "billing.credit_note_pdf": ("GET", "/billing/credit-notes/{note}.pdf", None, CREDIT_NOTE),
+    "billing.credit_note_facturx": ("GET", "/billing/credit-notes/{note}/factur-x.pdf", None,
+                                    CREDIT_NOTE),
+    "billing.my_credit_notes": ("GET", "/billing/my/credit-notes", None, CLIENT_PAGE),
+    "billing.my_report": ("GET", "/billing/my/report", None, CLIENT_PAGE),
 }
 API_ACCESS = {
     "api.list_tickets": ("GET", "/api/v1/tickets", None,
@@ -256,6 +312,22 @@ API_ACCESS = {
     "api.list_breaches": ("GET", "/api/v1/breaches?month=2026-11", None,
                           {"anonymous": 401, "client": 404, "finance": 200, "tech": 404,
                            "lead": 404, "admin": 200}),
+    "api.list_outages": ("GET", "/api/v1/tickets/{shop}/outages", None,
+                         {"anonymous": 401, "client": 200, "finance": 200, "tech": 200,
+                          "lead": 200, "admin": 200}),
+    "api.record_outage": ("POST", "/api/v1/tickets/{shop}/outages",
+                          {"started_at": "2026-01-05T10:00:00Z",
+                           "ended_at": "2026-01-05T11:00:00Z"},
+                          {"anonymous": 401, "client": 403, "finance": 403, "tech": 201,
+                           "lead": 201, "admin": 201}),
+    "api.list_credit_notes": ("GET", "/api/v1/credit-notes?month=2026-10", None,
+                              {"anonymous": 401, "client": 404, "finance": 200, "tech": 404,
+                               "lead": 404, "admin": 200}),
+    # staff reach the use case (422: a correction needs a reason); client and finance may not
+    "api.change_outage": ("PATCH", "/api/v1/tickets/{shop}/outages/{outage}",
+                          {"started_at": "2026-01-05T10:00:00Z"},
+                          {"anonymous": 401, "client": 403, "finance": 403, "tech": 422,
+                           "lead": 422, "admin": 422}),
 }
 # Routes open to everyone, or that only send people elsewhere: nothing to protect.
 PUBLIC = {"static", "accounts.home", "accounts.login", "accounts.logout", "api.openapi",
@@ -264,31 +336,48 @@ PUBLIC = {"static", "accounts.home", "accounts.login", "accounts.logout", "api.o
 
 @pytest.fixture
 def breach(app, world):
-    """A GTI breach: a P1 ticket opened three hours ago (2 h target, 24/7), swept now."""
+    """A GTI breach of last month: a P1 ticket (2 h target, 24/7) opened ten hours before this
+    month began and never taken, swept now."""
     with app.app_context():
+        month_start = now_utc().astimezone(PARIS).replace(day=1, hour=0, minute=0, second=0,
+                                                          microsecond=0)
         ticket = services.open_ticket(
             actor=find_user(world.client),
             contract=db.session.scalar(sa.select(Contract).where(
                 Contract.reference == world.contract)),
             priority_code="P1", title="Down for hours", description="Nobody came.",
-            now=now_utc() - timedelta(hours=3))
+            now=month_start - timedelta(hours=10))
         db.session.commit()
         sweep_batch(now=now_utc())
         db.session.commit()
         return db.session.scalar(sa.select(Breach.id).where(Breach.ticket_id == ticket.id))
 
 
-def test_every_web_route_answers_each_role_as_the_table_says(app, world, scene, breach):
+@pytest.fixture
+def credit_note(app, world, breach):
+    """Last month closed for the shop's contract, and its credit note issued."""
+    with app.app_context():
+        month = db.session.get(Breach, breach).billing_month
+        close_month(month, at=now_utc(), contract_reference=world.contract)
+        [number] = issue_month(month, actor=None, now=now_utc())
+        note = db.session.scalar(sa.select(CreditNote.id).where(CreditNote.number == number))
+        return {"note": note, "month": month}
+
+
+def test_every_web_route_answers_each_role_as_the_table_says(app, world, scene, breach,
+                                                            credit_note):
     browsers = {role: _web(app, world, role) for role in ROLES}
+    placeholders = {**scene, "breach": breach, **credit_note}
     observed = {}
     for endpoint, (method, template, data, _) in WEB_ACCESS.items():
-        path = template.format(**scene, breach=breach)
+        path = template.format(**placeholders)
         for role, browser in browsers.items():
             if method == "GET":
                 outcome = _outcome(browser.get(path))
             else:
                 token = csrf_token(browser, "/login" if role == "anonymous" else "/tickets")
-                outcome = _outcome(browser.post(path, data={"csrf_token": token, **data}))
+                form = {name: value.format(**placeholders) for name, value in data.items()}
+                outcome = _outcome(browser.post(path, data={"csrf_token": token, **form}))
             observed.setdefault(endpoint, {})[role] = outcome
     assert observed == {endpoint: row[3] for endpoint, row in WEB_ACCESS.items()}
 
@@ -304,6 +393,16 @@ def test_every_api_route_answers_each_role_as_the_table_says(app, world, scene):
                                    headers=headers[role])
             observed.setdefault(endpoint, {})[role] = response.status_code
     assert observed == {endpoint: row[3] for endpoint, row in API_ACCESS.items()}
+
+
+def test_client_of_another_organisation_gets_404_on_the_shops_credit_note(app, world,
+                                                                         credit_note):
+    client = _web(app, world, "other_client")
+    paths = [f"/billing/credit-notes/{credit_note['note']}{suffix}"
+             for suffix in ("", ".pdf", "/factur-x.pdf")]
+    assert {path: _outcome(client.get(path)) for path in paths} == dict.fromkeys(paths, 404)
+    page = client.get("/billing/my/credit-notes").get_data(as_text=True)
+    assert "AV-" not in page
 
 
 def test_anonymous_is_sent_to_sign_in_and_back(app):

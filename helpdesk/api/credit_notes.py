@@ -1,0 +1,96 @@
+"""GET /api/v1/credit-notes?month=YYYY-MM: finance's list of a month's credit notes.
+
+A route of the API blueprint kept in a module of its own; `helpdesk/__init__.py` imports it so
+that the route is on the blueprint before the blueprint is registered. Money is written as
+decimal strings, never as JSON numbers, so no amount goes through a float.
+"""
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask import g, request
+
+from helpdesk.accounts.models import Role
+from helpdesk.api.problems import problem
+from helpdesk.api.views import MONTH_PATTERN, bp
+from helpdesk.billing.exports import notes_of_month
+from helpdesk.billing.models import CreditNote, CreditNoteLine
+
+
+def _instant(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _money(value: Decimal) -> str:
+    return f"{value:.2f}"
+
+
+def _rate(value: Decimal | None) -> str | None:
+    """A percentage as a decimal string without trailing zeros: "20", "99.9"."""
+    if value is None:
+        return None
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def credit_note_line_json(line: CreditNoteLine) -> dict:
+    return {
+        "position": line.position,
+        "kind": line.kind.value,
+        "description": line.description,
+        "ticket": line.ticket_number,
+        "metric": line.metric.value if line.metric else None,
+        "priority": line.priority_code,
+        "due_at": _instant(line.due_at),
+        "stopped_at": _instant(line.stopped_at),
+        "counted_until": _instant(line.counted_until),
+        "delay_seconds": line.delay_seconds,
+        "started_hours": line.started_hours,
+        "availability_percent": _rate(line.availability_percent),
+        "target_percent": _rate(line.target_percent),
+        "amount": _money(line.amount),
+    }
+
+
+def credit_note_json(note: CreditNote) -> dict:
+    return {
+        "id": note.id,
+        "status": note.status.value,
+        "number": note.number,
+        "issue_date": _day(note.issue_date),
+        "issued_at": _instant(note.issued_at),
+        "month": note.month,
+        "period_start": _instant(note.period_start),
+        "period_end": _instant(note.period_end),
+        "timezone": note.timezone,
+        "contract": note.contract_reference,
+        "contract_title": note.contract_title,
+        "seller": note.seller,
+        "client": note.client,
+        "invoice_number": note.invoice_number,
+        "invoice_date": _day(note.invoice_date),
+        "invoice_reference": note.invoice_reference,
+        "currency": note.currency,
+        "vat_rate": _rate(note.vat_rate),
+        "credits_subject_to_vat": note.credits_subject_to_vat,
+        "total_excl_vat": _money(note.total_excl_vat),
+        "vat": _money(note.vat),
+        "total_incl_vat": _money(note.total_incl_vat),
+        "reason": note.reason,
+        "closed_at": _instant(note.closed_at),
+        "lines": [credit_note_line_json(line) for line in note.lines],
+    }
+
+
+@bp.get("/credit-notes")
+def list_credit_notes():
+    if g.api_user.role not in (Role.FINANCE, Role.ADMIN):
+        return problem(404, "Not Found", "The requested URL was not found on the server.")
+    month = request.args.get("month", "")
+    if not MONTH_PATTERN.fullmatch(month):
+        return problem(400, "Bad Request", "month is required, as YYYY-MM (e.g. 2026-10).")
+    notes = notes_of_month(month, issued_only=False)
+    return {"month": month, "credit_notes": [credit_note_json(note) for note in notes]}

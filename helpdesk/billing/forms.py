@@ -1,0 +1,50 @@
+import re
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, IntegerField, StringField
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import HiddenInput
+
+from helpdesk.billing.services import INVOICE_NUMBER_MAX
+
+MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
+MONTH_MESSAGE = "The month must look like 2026-10."
+
+
+def is_month(text: str | None) -> bool:
+    return text is not None and MONTH.fullmatch(text) is not None
+
+
+def _month(form, field) -> None:
+    if not is_month(field.data):
+        raise ValidationError(MONTH_MESSAGE)
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class CloseMonthForm(FlaskForm):
+    """Close a month for all its contracts, or for one; the invoice reference is optional."""
+
+    month = HiddenField(validators=[InputRequired(MONTH_MESSAGE), _month])
+    contract = HiddenField(validators=[Optional(), Length(max=64)])
+    invoice_number = StringField(
+        "Invoice number (optional)", filters=[_strip],
+        validators=[Optional(), Length(max=INVOICE_NUMBER_MAX)])
+    invoice_date = DateField("Invoice date (optional)", validators=[Optional()])
+
+    def validate_invoice_date(self, field) -> None:
+        if field.data is not None and not self.invoice_number.data:
+            raise ValidationError("Give the invoice number with its date.")
+
+
+class IssueMonthForm(FlaskForm):
+    """Issue every draft of a month; `drafts` is how many the person saw when deciding."""
+
+    month = HiddenField(validators=[InputRequired(MONTH_MESSAGE), _month])
+    drafts = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+
+
+class IssueForm(FlaskForm):
+    """A button: only the CSRF token travels."""

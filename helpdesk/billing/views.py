@@ -1,0 +1,285 @@
+"""Billing pages: finance closes months and issues credit notes; clients read theirs and their
+monthly SLA report."""
+from datetime import datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.utils import secure_filename
+
+from helpdesk.accounts.models import Role
+from helpdesk.billing import exports, queries
+from helpdesk.billing.forms import (
+    MONTH_MESSAGE,
+    CloseMonthForm,
+    IssueForm,
+    IssueMonthForm,
+    is_month,
+)
+from helpdesk.billing.models import CreditNote
+from helpdesk.billing.services import (
+    CloseSummary,
+    InvoiceReference,
+    Outcome,
+    close_month,
+    issue_credit_note,
+    issue_month,
+)
+from helpdesk.billing.wording import VAT_EXEMPT_MENTION, month_label, percent
+from helpdesk.clock import now_utc
+from helpdesk.db import MAX_ROW_ID
+from helpdesk.errors import DomainError
+from helpdesk.extensions import db
+from helpdesk.web.filters import viewer_zone
+from helpdesk.web.security import role_required
+
+bp = Blueprint("billing", __name__, url_prefix="/billing")
+
+FINANCE = (Role.FINANCE, Role.ADMIN)
+READERS = (Role.CLIENT, *FINANCE)
+# Flashed messages travel in the session cookie: a month of thousands of contracts is summed up.
+FLASHED_RESULTS = 5
+OUTCOME_CATEGORIES = {Outcome.DRAFTED: "success", Outcome.NOTHING_OWED: "info",
+                      Outcome.ALREADY_ISSUED: "info", Outcome.NOT_ENDED: "error"}
+PDF = "application/pdf"
+
+
+def money(amount: Decimal | None, currency: str = "") -> str:
+    """1234.5 → "1,234.50 EUR"."""
+    if amount is None:
+        return "—"
+    return f"{amount:,.2f} {currency}".strip()
+
+
+def in_zone(at: datetime | None, timezone: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """An instant as a document prints it: in the contract's zone, whoever reads it."""
+    if at is None:
+        return "—"
+    local = at.astimezone(ZoneInfo(timezone))
+    return f"{local.strftime(fmt)} {local.tzname()}"
+
+
+@bp.context_processor
+def billing_helpers() -> dict:
+    return {"money": money, "percent": percent, "month_label": month_label, "in_zone": in_zone,
+            "VAT_EXEMPT_MENTION": VAT_EXEMPT_MENTION}
+
+
+def previous_month() -> str:
+    """The last month that has ended where the viewer is: the one usually closed."""
+    first = now_utc().astimezone(viewer_zone()).date().replace(day=1)
+    return (first - timedelta(days=1)).strftime("%Y-%m")
+
+
+def _month_argument() -> str:
+    month = request.args.get("month") or previous_month()
+    if not is_month(month):
+        flash(MONTH_MESSAGE, "error")
+        return previous_month()
+    return month
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+def _note_or_404(note_id: int) -> CreditNote:
+    note = queries.credit_note(current_user, note_id) if 0 < note_id <= MAX_ROW_ID else None
+    if note is None:
+        abort(404)
+    return note
+
+
+def _download(data: bytes, mimetype: str, filename: str) -> Response:
+    return Response(data, mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="{secure_filename(filename)}"'})
+
+
+def _note_filename(note: CreditNote, suffix: str = "") -> str:
+    if note.is_issued:
+        return f"{note.number}{suffix}.pdf"
+    return f"draft-{note.contract_reference}-{note.month}{suffix}.pdf"
+
+
+# -- finance: the month --------------------------------------------------------------------------
+
+
+def _month_page(month: str, *, close_form: CloseMonthForm | None = None, status: int = 200):
+    page = queries.month_page(month, at=now_utc(), after=request.args.get("after") or None)
+    if close_form is None:
+        close_form = CloseMonthForm(formdata=None, month=month)
+    issue_form = IssueMonthForm(formdata=None, month=month, drafts=page.drafts)
+    return render_template("billing/month.html", page=page, month=month,
+                           close_form=close_form, issue_form=issue_form), status
+
+
+@bp.get("/")
+@role_required(*FINANCE)
+def index():
+    return _month_page(_month_argument())
+
+
+@bp.get("/<month>/<reference>")
+@role_required(*FINANCE)
+def contract_month(month: str, reference: str):
+    return _preview_page(month, reference)
+
+
+def _preview_page(month: str, reference: str, *, close_form: CloseMonthForm | None = None,
+                  status: int = 200):
+    preview = queries.contract_preview(reference, month, at=now_utc()) if is_month(month) else None
+    if preview is None:
+        abort(404)
+    if close_form is None:
+        close_form = CloseMonthForm(formdata=None, month=month, contract=reference)
+    return render_template("billing/preview.html", preview=preview, month=month,
+                           computation=preview.computation, close_form=close_form,
+                           issue_form=IssueForm(formdata=None)), status
+
+
+def _flash_closing(summary: CloseSummary) -> None:
+    results = summary.results
+    if len(results) != 1:
+        counts = ", ".join(f"{summary.count(outcome)} {outcome}" for outcome in OUTCOME_CATEGORIES
+                           if summary.count(outcome))
+        flash(f"{month_label(summary.month)} closed for {len(results)} contracts: "
+              f"{counts or 'none in force'}.", "success")
+    # What needs a look first: the contracts not closed, then the drafts.
+    notable = sorted((r for r in results if len(results) == 1
+                      or r.outcome != Outcome.NOTHING_OWED),
+                     key=lambda r: r.outcome != Outcome.NOT_ENDED)
+    for result in notable[:FLASHED_RESULTS]:
+        flash(result.message, OUTCOME_CATEGORIES.get(result.outcome, "info"))
+    if len(notable) > FLASHED_RESULTS:
+        flash(f"… and {len(notable) - FLASHED_RESULTS} more: see the table.", "info")
+
+
+@bp.post("/close")
+@role_required(*FINANCE)
+def close():
+    form = CloseMonthForm()
+    month, reference = form.month.data, form.contract.data or None
+    if not form.validate_on_submit():
+        if is_month(month) and reference:
+            return _preview_page(month, reference, close_form=form, status=400)
+        if not is_month(month):
+            month = previous_month()
+            form.month.data = month
+        return _month_page(month, close_form=form, status=400)
+    back = (url_for("billing.contract_month", month=month, reference=reference) if reference
+            else url_for("billing.index", month=month))
+    invoice = InvoiceReference(form.invoice_number.data or None, form.invoice_date.data)
+    try:
+        summary = close_month(month, at=now_utc(), actor=_actor(), contract_reference=reference,
+                              invoice=invoice)
+    except DomainError as error:
+        # Closing commits a batch at a time and lets go of what it loaded: what was signed in is
+        # reloaded by the next request, so the message goes there.
+        db.session.rollback()
+        flash(f"Not closed: {error.message}", "error")
+        return redirect(back)
+    _flash_closing(summary)
+    return redirect(back)
+
+
+@bp.post("/issue")
+@role_required(*FINANCE)
+def issue_all():
+    form = IssueMonthForm()
+    if not form.validate_on_submit():
+        flash("Nothing issued: the form expired or was altered. Review the drafts and try again.",
+              "error")
+        return redirect(url_for("billing.index"))
+    month = form.month.data
+    back = url_for("billing.index", month=month)
+    if queries.draft_count(month) != form.drafts.data:
+        flash(f"Nothing issued: the drafts of {month_label(month)} changed since the page was "
+              f"shown. Review them and issue again.", "error")
+        return redirect(back)
+    try:
+        numbers = issue_month(month, actor=_actor(), now=now_utc())
+    except DomainError as error:
+        db.session.rollback()
+        flash(f"Nothing more issued: {error.message}", "error")
+        return redirect(back)
+    if not numbers:
+        flash(f"No draft of {month_label(month)} was left to issue.", "info")
+    elif len(numbers) == 1:
+        flash(f"Credit note {numbers[0]} issued.", "success")
+    else:
+        flash(f"{len(numbers)} credit notes issued, {numbers[0]} to {numbers[-1]}.", "success")
+    return redirect(back)
+
+
+@bp.post("/credit-notes/<int:note_id>/issue")
+@role_required(*FINANCE)
+def issue(note_id: int):
+    note = _note_or_404(note_id)
+    back = url_for("billing.credit_note", note_id=note.id)
+    if not IssueForm().validate_on_submit():
+        flash("Not issued: the form expired. Reload the page and try again.", "error")
+        return redirect(back)
+    try:
+        number = issue_credit_note(note.id, actor=_actor(), now=now_utc()).number
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(f"Not issued: {error.message}", "error")
+    else:
+        flash(f"Credit note {number} issued.", "success")
+    return redirect(back)
+
+
+@bp.get("/<month>/credit-notes.csv")
+@role_required(*FINANCE)
+def month_csv(month: str):
+    if not is_month(month):
+        abort(404)
+    return _download(exports.csv_text(exports.notes_of_month(month)).encode(),
+                     "text/csv; charset=utf-8", f"credit-notes-{month}.csv")
+
+
+# -- credit notes: finance and the client they were issued to ------------------------------------
+
+
+@bp.get("/credit-notes/<int:note_id>")
+@role_required(*READERS)
+def credit_note(note_id: int):
+    note = _note_or_404(note_id)
+    return render_template("billing/credit_note.html", note=note,
+                           issue_form=IssueForm(formdata=None))
+
+
+@bp.get("/credit-notes/<int:note_id>.pdf")
+@role_required(*READERS)
+def credit_note_pdf(note_id: int):
+    note = _note_or_404(note_id)
+    return _download(exports.render_pdf(note, draft_ok=True), PDF, _note_filename(note))
+
+
+@bp.get("/credit-notes/<int:note_id>/factur-x.pdf")
+@role_required(*READERS)
+def credit_note_facturx(note_id: int):
+    note = _note_or_404(note_id)
+    if not note.is_issued:  # a draft has no number: it is no invoice document yet
+        abort(404)
+    return _download(exports.render_facturx(note), PDF, _note_filename(note, "-factur-x"))
+
+
+# -- clients -------------------------------------------------------------------------------------
+
+
+@bp.get("/my/credit-notes")
+@role_required(Role.CLIENT)
+def my_credit_notes():
+    return render_template("billing/my_credit_notes.html",
+                           notes=queries.client_credit_notes(current_user.organisation_id))
+
+
+@bp.get("/my/report")
+@role_required(Role.CLIENT)
+def my_report():
+    month = _month_argument()
+    return render_template("billing/report.html", month=month,
+                           report=queries.sla_report(current_user.organisation_id, month))
