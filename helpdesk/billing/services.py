@@ -8,18 +8,22 @@ Issuing takes the next number of the year from a counter row incremented in the 
 transaction: concurrent issuers wait for each other on that row, and a rolled-back issue gives its
 number back, so numbers have neither holes nor duplicates.
 """
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from enum import Enum
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import joinedload
 
 from helpdesk.accounts.models import Organisation, Role, User
+from helpdesk.audit.models import AuditEntry
 from helpdesk.audit.services import diff, record_audit
 from helpdesk.billing.credits import (
     AvailabilityLine,
@@ -29,7 +33,12 @@ from helpdesk.billing.credits import (
     compute_credit,
     month_bounds,
 )
-from helpdesk.billing.inputs import ContractMonth, active_contracts_query, load_contract_months
+from helpdesk.billing.inputs import (
+    ContractMonth,
+    active_contracts_query,
+    among,
+    load_contract_months,
+)
 from helpdesk.billing.models import CreditNote, CreditNoteCounter, CreditNoteLine, CreditNoteStatus
 from helpdesk.billing.wording import line_description, month_label, reason_for
 from helpdesk.contracts.models import Contract
@@ -137,26 +146,30 @@ def close_month(month: str, *, at: datetime, actor: User | None = None,
             raise DomainError(f"There is no contract {contract_reference}.", field="contract")
     summary = CloseSummary(month)
     seller = seller_identity()
+    # Read once: the session lets go of every object, the actor too, after each batch.
+    actor_id = actor.id if actor is not None else None
     ids = list(db.session.scalars(query.with_only_columns(Contract.id)))
     if contract_reference is not None and not ids:
         raise DomainError(f"Contract {contract_reference} was not in force in "
                           f"{month_label(month)}.", field="contract")
     for offset in range(0, len(ids), BATCH):
         batch_ids = ids[offset:offset + BATCH]
-        locking = sa.select(Contract).where(Contract.id.in_(batch_ids)).order_by(
-            Contract.reference)
+        locking = (sa.select(Contract).where(among(Contract.id, batch_ids))
+                   .order_by(Contract.reference).options(joinedload(Contract.organisation)))
         if db.session.get_bind().dialect.name == "postgresql":
             # Two closings of the same contract wait for each other rather than collide.
             locking = locking.with_for_update(of=Contract)
         contracts = list(db.session.scalars(locking))
-        months = load_contract_months(contracts, month)
-        existing = {note.contract_id: note for note in db.session.scalars(
-            sa.select(CreditNote).where(CreditNote.contract_id.in_(batch_ids),
-                                        CreditNote.month == month))}
-        for inputs in months:
-            summary.results.append(_close_contract(
-                inputs, month, at=at, actor=actor, invoice=invoice, seller=seller,
-                existing=existing.get(inputs.contract.id)))
+        months = load_contract_months(contracts, month, rows_only=True)
+        existing = {note.contract_id: note for note in db.session.execute(
+            sa.select(CreditNote.id, CreditNote.contract_id, CreditNote.status,
+                      CreditNote.number, CreditNote.issue_date, CreditNote.total_excl_vat)
+            .where(among(CreditNote.contract_id, batch_ids), CreditNote.month == month))}
+        drafts = _Drafts(month=month, at=at, actor_id=actor_id, invoice=invoice, seller=seller)
+        closings = [_close_contract(inputs, month, at=at, drafts=drafts,
+                                    existing=existing.get(inputs.contract.id))
+                    for inputs in months]
+        summary.results.extend(drafts.write(closings))
         db.session.commit()
         # Streamed: what a batch loaded is let go before the next one.
         db.session.expunge_all()
@@ -167,13 +180,15 @@ def close_month(month: str, *, at: datetime, actor: User | None = None,
     return summary
 
 
-def _close_contract(inputs: ContractMonth, month: str, *, at: datetime, actor: User | None,
-                    invoice: InvoiceReference, seller: dict,
-                    existing: CreditNote | None) -> ContractClosing:
+def _close_contract(inputs: ContractMonth, month: str, *, at: datetime, drafts: "_Drafts",
+                    existing: sa.Row | None) -> ContractClosing | None:
+    """What closing does for one contract; None when it drafts a note, which `drafts` writes
+    with the rest of the batch. `existing` is the month's note already there, if any (its id,
+    status, number, issue date and total)."""
     reference = inputs.contract.reference
     if (not_ended := month_not_ended(month, inputs.terms.timezone, at)) is not None:
         return ContractClosing(reference, Outcome.NOT_ENDED, f"{reference}: {not_ended}")
-    if existing is not None and existing.is_issued:
+    if existing is not None and existing.status == CreditNoteStatus.ISSUED:
         return ContractClosing(reference, Outcome.ALREADY_ISSUED,
                                f"{reference}: {month_label(month)} already has credit note "
                                f"{existing.number}, issued on {existing.issue_date}; an issued "
@@ -181,31 +196,126 @@ def _close_contract(inputs: ContractMonth, month: str, *, at: datetime, actor: U
                                existing.id, existing.total_excl_vat)
     computation = _compute(inputs, month)
     if existing is not None:
-        db.session.delete(existing)
-        db.session.flush()
+        drafts.replaced.append(existing.id)
     if computation.is_empty:
         return ContractClosing(reference, Outcome.NOTHING_OWED,
                                f"{reference}: nothing is owed for {month_label(month)}, "
                                f"so no credit note.")
-    note = _draft(inputs, computation, month, at=at, actor=actor, invoice=invoice, seller=seller)
-    db.session.add(note)
-    db.session.flush()
-    record_audit(actor=actor, now=at, entity="credit_note", entity_id=note.id, action="close",
-                 changes=diff({}, {"total_excl_vat": note.total_excl_vat}))
-    return ContractClosing(reference, Outcome.DRAFTED,
-                           f"{reference}: draft credit note of {note.total_excl_vat} "
-                           f"{note.currency} excl. VAT for {month_label(month)}.",
-                           note.id, note.total_excl_vat)
+    drafts.add(inputs, computation)
+    return None
 
 
-def _draft(inputs: ContractMonth, computation: CreditComputation, month: str, *, at: datetime,
-           actor: User | None, invoice: InvoiceReference, seller: dict) -> CreditNote:
+@dataclass
+class _Drafts:
+    """The drafts of a batch of contracts, written as a few set-based statements (a note, its
+    lines and its audit entry one at a time through the ORM cost milliseconds each)."""
+
+    month: str
+    at: datetime
+    actor_id: int | None
+    invoice: InvoiceReference
+    seller: dict
+    replaced: list[int] = field(default_factory=list)  # the drafts closing again replaces
+    notes: list[dict] = field(default_factory=list)
+    lines: list[list[dict]] = field(default_factory=list)  # per note, in the same order
+
+    def add(self, inputs: ContractMonth, computation: CreditComputation) -> None:
+        self.notes.append(_note_row(inputs, computation, self.month, at=self.at,
+                                    actor_id=self.actor_id, invoice=self.invoice,
+                                    seller=self.seller))
+        timezone = inputs.terms.timezone
+        breach_ids = {(p.input.reference, p.input.metric): p.breach.id for p in inputs.breaches}
+        self.lines.append([_line_row(line, position, timezone, breach_ids)
+                           for position, line in enumerate(computation.lines, start=1)])
+
+    def write(self, closings: list[ContractClosing | None]) -> list[ContractClosing]:
+        """Replace the drafts, and return the closings with those of the new drafts filled in."""
+        unsynchronised = {"synchronize_session": False}
+        if self.replaced:
+            # Only drafts are replaced, never an issued note, even one issued meanwhile: then
+            # the new draft collides with it, and the batch is rolled back.
+            drafts = sa.select(CreditNote.id).where(among(CreditNote.id, self.replaced),
+                                                    CreditNote.status == CreditNoteStatus.DRAFT)
+            db.session.execute(sa.delete(CreditNoteLine).where(
+                CreditNoteLine.credit_note_id.in_(drafts)), execution_options=unsynchronised)
+            db.session.execute(sa.delete(CreditNote).where(CreditNote.id.in_(drafts)),
+                               execution_options=unsynchronised)
+        if not self.notes:
+            return list(closings)
+        note_ids = _insert_rows(CreditNote, self.notes, with_ids=True)
+        for note_id, lines in zip(note_ids, self.lines, strict=True):
+            for line in lines:
+                line["credit_note_id"] = note_id
+        _insert_rows(CreditNoteLine, [line for lines in self.lines for line in lines])
+        # The audit trail of each draft, as `record_audit` writes it.
+        _insert_rows(AuditEntry, [
+            {"at": self.at, "actor_id": self.actor_id, "entity": "credit_note",
+             "entity_id": str(note_id), "action": "close",
+             "changes": diff({}, {"total_excl_vat": note["total_excl_vat"]}), "reason": ""}
+            for note_id, note in zip(note_ids, self.notes, strict=True)])
+        drafted = iter(zip(note_ids, self.notes, strict=True))
+        return [closing or self._drafted(*next(drafted)) for closing in closings]
+
+    def _drafted(self, note_id: int, note: dict) -> ContractClosing:
+        reference, total = note["contract_reference"], note["total_excl_vat"]
+        return ContractClosing(reference, Outcome.DRAFTED,
+                               f"{reference}: draft credit note of {total} {note['currency']} "
+                               f"excl. VAT for {month_label(self.month)}.", note_id, total)
+
+
+def _copy_value(column: sa.Column) -> Callable[[object], object] | None:
+    """How COPY's text format takes a value of this column, when not as it is: JSON as text,
+    enums by value (psycopg would send their name)."""
+    if isinstance(column.type, sa.JSON):
+        return lambda value: None if value is None else json.dumps(value)
+    if isinstance(column.type, sa.Enum):
+        return lambda value: value.value if isinstance(value, Enum) else value
+    return None
+
+
+def _insert_rows(model, rows: list[dict], *, with_ids: bool = False) -> list[int]:
+    """Insert whole rows (dicts with the same keys) past the session; with `with_ids`, their new
+    ids in row order. PostgreSQL takes them with COPY: a batch's thousands of lines as a stream,
+    with no statement of thousands of placeholders to build and parse, nor a round trip per row.
+    Elsewhere (SQLite), an executemany."""
+    if not rows:
+        return []
+    table: sa.Table = model.__table__
+    if db.session.get_bind().dialect.name != "postgresql":
+        if with_ids:
+            return list(db.session.scalars(
+                table.insert().returning(table.c.id, sort_by_parameter_order=True), rows))
+        db.session.execute(table.insert(), rows)
+        return []
+    ids: list[int] = []
+    if with_ids:
+        ids = list(db.session.scalars(
+            sa.text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
+                    "FROM generate_series(1, :count)"),
+            {"table": table.name, "count": len(rows)}))
+        rows = [{**row, "id": row_id} for row, row_id in zip(rows, ids, strict=True)]
+    columns = list(rows[0])
+    encoders = [(position, encode) for position, name in enumerate(columns)
+                if (encode := _copy_value(table.c[name])) is not None]
+    driver = db.session.connection().connection.driver_connection
+    with driver.cursor() as cursor, cursor.copy(
+            f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            values = [row[name] for name in columns]
+            for position, encode in encoders:
+                values[position] = encode(values[position])
+            copy.write_row(values)
+    return ids
+
+
+def _note_row(inputs: ContractMonth, computation: CreditComputation, month: str, *,
+              at: datetime, actor_id: int | None, invoice: InvoiceReference,
+              seller: dict) -> dict:
     contract, version, terms = inputs.contract, inputs.version, inputs.terms
-    breach_ids = {(p.input.reference, p.input.metric): p.breach.id for p in inputs.breaches}
-    note = CreditNote(
+    return dict(
         contract_id=contract.id, organisation_id=contract.organisation_id,
         contract_version_id=version.id, month=month, status=CreditNoteStatus.DRAFT,
-        closed_at=at, closed_by_id=actor.id if actor else None,
+        closed_at=at, closed_by_id=actor_id,
         period_start=computation.period_start, period_end=computation.period_end,
         timezone=terms.timezone, currency=terms.currency, monthly_fee=terms.monthly_fee,
         vat_rate=terms.vat_rate, credits_subject_to_vat=terms.credits_subject_to_vat,
@@ -220,27 +330,28 @@ def _draft(inputs: ContractMonth, computation: CreditComputation, month: str, *,
         seller=seller, client=client_identity(contract.organisation),
         reason=reason_for(contract, computation, month),
     )
-    for position, line in enumerate(computation.lines, start=1):
-        note.lines.append(_line(line, position, terms.timezone, breach_ids))
-    return note
 
 
-def _line(line, position: int, timezone: str, breach_ids: dict) -> CreditNoteLine:
-    row = CreditNoteLine(position=position, kind=line.kind, amount=line.amount,
-                         description=line_description(line, timezone))
+# Every line has every column, so that a batch of lines is one statement.
+_NO_DETAIL = dict.fromkeys(
+    ("breach_id", "ticket_number", "metric", "priority_code", "due_at", "stopped_at",
+     "counted_until", "delay_seconds", "started_hours", "availability_percent",
+     "target_percent"))
+
+
+def _line_row(line, position: int, timezone: str, breach_ids: dict) -> dict:
+    row = {**_NO_DETAIL, "position": position, "kind": line.kind, "amount": line.amount,
+           "description": line_description(line, timezone), "credit_note_id": None}
     if isinstance(line, BreachLine):
-        row.breach_id = breach_ids.get((line.reference, line.metric))
-        row.ticket_number = line.reference
-        row.metric = line.metric
-        row.priority_code = line.priority_code
-        row.due_at = line.due_at
-        row.stopped_at = line.stopped_at
-        row.counted_until = line.counted_until
-        row.delay_seconds = int(line.delay.total_seconds())
-        row.started_hours = line.started_hours
+        row.update(
+            breach_id=breach_ids.get((line.reference, line.metric)),
+            ticket_number=line.reference, metric=line.metric,
+            priority_code=line.priority_code, due_at=line.due_at, stopped_at=line.stopped_at,
+            counted_until=line.counted_until, delay_seconds=int(line.delay.total_seconds()),
+            started_hours=line.started_hours)
     elif isinstance(line, AvailabilityLine):
-        row.availability_percent = line.availability_percent.quantize(Decimal("0.000001"))
-        row.target_percent = line.target_percent
+        row.update(availability_percent=line.availability_percent.quantize(Decimal("0.000001")),
+                   target_percent=line.target_percent)
     else:
         assert isinstance(line, CapLine)
     return row

@@ -1,6 +1,9 @@
-"""Demo data in the import format, loaded through the importer itself (idempotent)."""
+"""Demo data in the import format, loaded through the importer itself, then a month of history
+(helpdesk/contracts/demo_history.py); idempotent."""
+from dataclasses import dataclass, fields
 from datetime import datetime
 
+from helpdesk.contracts.demo_history import HistoryReport, load_demo_history
 from helpdesk.contracts.importer import ImportReport, apply_import, validate_import
 
 DEMO_PASSWORD = "helpdesk-demo"
@@ -96,9 +99,24 @@ class DemoDataError(RuntimeError):
     """The demo document no longer passes the importer's validation: a bug, not bad input."""
 
 
-def load_demo(*, now: datetime) -> ImportReport:
-    """Create or bring up to date the demo data; a second run changes nothing. Flushes."""
+@dataclass
+class DemoReport(ImportReport):
+    """What the import did, then what the history did."""
+
+    history: HistoryReport | None = None
+
+    def lines(self) -> list[str]:
+        return super().lines() + (self.history.lines() if self.history else [])
+
+
+def load_demo(*, now: datetime, base_url: str = "") -> DemoReport:
+    """Create or bring up to date the demo data, and load the history of the month before `now`
+    once; a second run changes nothing. Flushes. `base_url` prefixes the links of the mails the
+    history's breaches queue."""
     plan, errors = validate_import(DEMO_DOCUMENT)
     if plan is None:
         raise DemoDataError("the demo document is invalid:\n" + "\n".join(errors))
-    return apply_import(plan, now=now)
+    report = apply_import(plan, now=now)
+    history = load_demo_history(now=now, base_url=base_url)
+    return DemoReport(**{f.name: getattr(report, f.name) for f in fields(report)},
+                      history=history)
