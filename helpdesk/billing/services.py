@@ -232,14 +232,12 @@ class _Drafts:
         """Replace the drafts, and return the closings with those of the new drafts filled in."""
         unsynchronised = {"synchronize_session": False}
         if self.replaced:
-            # Only drafts are replaced, never an issued note, even one issued meanwhile: then
-            # the new draft collides with it, and the batch is rolled back.
-            drafts = sa.select(CreditNote.id).where(among(CreditNote.id, self.replaced),
-                                                    CreditNote.status == CreditNoteStatus.DRAFT)
-            db.session.execute(sa.delete(CreditNoteLine).where(
-                CreditNoteLine.credit_note_id.in_(drafts)), execution_options=unsynchronised)
-            db.session.execute(sa.delete(CreditNote).where(CreditNote.id.in_(drafts)),
-                               execution_options=unsynchronised)
+            # Their lines go with them (ON DELETE CASCADE). Only drafts are replaced, never an
+            # issued note, even one issued meanwhile: the new draft then collides with it, and
+            # the batch is rolled back.
+            db.session.execute(sa.delete(CreditNote).where(
+                among(CreditNote.id, self.replaced), CreditNote.status == CreditNoteStatus.DRAFT),
+                execution_options=unsynchronised)
         if not self.notes:
             return list(closings)
         note_ids = _insert_rows(CreditNote, self.notes, with_ids=True)
