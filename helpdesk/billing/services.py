@@ -42,7 +42,7 @@ from helpdesk.billing.inputs import (
 from helpdesk.billing.models import CreditNote, CreditNoteCounter, CreditNoteLine, CreditNoteStatus
 from helpdesk.billing.wording import line_description, month_label, reason_for
 from helpdesk.contracts.models import Contract
-from helpdesk.errors import Conflict, DomainError
+from helpdesk.errors import Conflict, DomainError, NotFound
 from helpdesk.extensions import db
 
 BATCH = 200
@@ -161,10 +161,14 @@ def close_month(month: str, *, at: datetime, actor: User | None = None,
             locking = locking.with_for_update(of=Contract)
         contracts = list(db.session.scalars(locking))
         months = load_contract_months(contracts, month, rows_only=True)
-        existing = {note.contract_id: note for note in db.session.execute(
-            sa.select(CreditNote.id, CreditNote.contract_id, CreditNote.status,
-                      CreditNote.number, CreditNote.issue_date, CreditNote.total_excl_vat)
-            .where(among(CreditNote.contract_id, batch_ids), CreditNote.month == month))}
+        notes = (sa.select(CreditNote.id, CreditNote.contract_id, CreditNote.status,
+                           CreditNote.number, CreditNote.issue_date, CreditNote.total_excl_vat)
+                 .where(among(CreditNote.contract_id, batch_ids), CreditNote.month == month))
+        if db.session.get_bind().dialect.name == "postgresql":
+            # Issuing locks the note too: a draft being issued is waited for, then seen issued
+            # and left alone; one being replaced is gone when the issuer gets it.
+            notes = notes.with_for_update()
+        existing = {note.contract_id: note for note in db.session.execute(notes)}
         drafts = _Drafts(month=month, at=at, actor_id=actor_id, invoice=invoice, seller=seller)
         closings = [_close_contract(inputs, month, at=at, drafts=drafts,
                                     existing=existing.get(inputs.contract.id))
@@ -381,7 +385,8 @@ def issue_credit_note(note_id: int, *, actor: User | None, now: datetime) -> Cre
         query = query.with_for_update()
     note = db.session.scalar(query.execution_options(populate_existing=True))
     if note is None:
-        raise DomainError("There is no such credit note.")
+        raise NotFound("There is no such credit note: it may have been replaced by closing the "
+                       "month again.")
     if note.is_issued:
         raise Conflict(f"Credit note {note.number} was already issued on {note.issue_date}.")
     issue_date = now.astimezone(ZoneInfo(current_app.config["BILLING_TIMEZONE"])).date()
@@ -415,7 +420,7 @@ def issue_month(month: str, *, actor: User | None, now: datetime,
     for note_id in drafts_of(month):
         try:
             note = issue_credit_note(note_id, actor=actor, now=now)
-        except Conflict:  # issued meanwhile by someone else
+        except (Conflict, NotFound):  # issued, or replaced, meanwhile by someone else
             db.session.rollback()
             continue
         numbers.append(note.number)

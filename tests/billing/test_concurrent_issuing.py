@@ -96,9 +96,6 @@ def test_eight_issuers_at_once_number_every_draft_once_without_gaps(app, databas
         assert len(result["numbers"]) + len(result["refused"]) == DRAFTS
 
 
-@pytest.mark.xfail(strict=True, reason="close_month deletes the draft it read before a concurrent "
-                                       "issue committed: the issued note is lost, its number "
-                                       "leaves a gap (see the report to the lead)")
 def test_closing_again_while_the_draft_is_being_issued_never_loses_the_issued_note(
         app, monkeypatch):
     """Finance issues a draft while the month is closed again: the closing read the draft,
