@@ -7,6 +7,7 @@ executemany does the work.
 
 Rows bypass the session: callers expire what they hold of them afterwards.
 """
+import json
 from collections.abc import Iterable, Sequence
 from enum import Enum
 
@@ -21,12 +22,16 @@ def _plain(value: object) -> object:
     return value.value if isinstance(value, Enum) else value
 
 
+def _json(value: object) -> object:
+    return None if value is None else json.dumps(value)
+
+
 def among(column: sa.ColumnElement, ids: Iterable[int]) -> sa.ColumnElement[bool]:
     """`column IN ids`. On PostgreSQL the ids travel as one array (`= ANY`): a list of hundreds
     of placeholders costs more to build and parse than the lookup itself."""
     ids = list(ids)
     if db.session.get_bind().dialect.name == "postgresql":
-        return column == sa.any_(sa.bindparam(None, ids, type_=ARRAY(sa.Integer)))
+        return column == sa.any_(sa.bindparam(None, ids, type_=ARRAY(column.type)))
     return column.in_(ids)
 
 
@@ -49,7 +54,7 @@ def insert_rows(model, rows: Sequence[dict], *, with_ids: bool = False) -> list[
                     "FROM generate_series(1, :count)"),
             {"table": table.name, "count": len(rows)}))
         rows = [{**row, "id": row_id} for row, row_id in zip(rows, ids, strict=True)]
-    _copy(table.name, list(rows[0]), rows)
+    _copy(table, list(rows[0]), rows)
     return ids
 
 
@@ -71,16 +76,19 @@ def update_rows(model, rows: Sequence[dict]) -> None:
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {scratch} ON COMMIT DROP AS "
         f"SELECT {', '.join(columns)} FROM {table.name} WITH NO DATA"))
     db.session.execute(sa.text(f"TRUNCATE {scratch}"))
-    _copy(scratch, columns, rows)
+    _copy(table, columns, rows, into=scratch)
     assignments = ", ".join(f"{name} = new.{name}" for name in columns if name != "id")
     db.session.execute(sa.text(f"UPDATE {table.name} SET {assignments} FROM {scratch} AS new "
                                f"WHERE {table.name}.id = new.id"))
 
 
-def _copy(table_name: str, columns: list[str], rows: Sequence[dict]) -> None:
-    # COPY: the rows are encoded by psycopg's C code, with no statement to build or parse.
+def _copy(table: sa.Table, columns: list[str], rows: Sequence[dict], *,
+          into: str | None = None) -> None:
+    """COPY: the rows are encoded by psycopg's C code, with no statement to build or parse.
+    COPY's text format takes JSON as text and an enum by its value."""
+    encoders = [_json if isinstance(table.c[name].type, sa.JSON) else _plain for name in columns]
     driver = db.session.connection().connection.driver_connection
     with driver.cursor() as cursor, cursor.copy(
-            f"COPY {table_name} ({', '.join(columns)}) FROM STDIN") as copy:
+            f"COPY {into or table.name} ({', '.join(columns)}) FROM STDIN") as copy:
         for row in rows:
-            copy.write_row([_plain(row[name]) for name in columns])
+            copy.write_row([encode(row[name]) for encode, name in zip(encoders, columns)])

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import selectinload
 
 from helpdesk.billing.credits import BreachInput, Outage, PenaltyRule, Terms, Tier, month_bounds
+from helpdesk.bulk import among
 from helpdesk.contracts.models import (
     AvailabilityTier,
     Calendar,
@@ -60,15 +60,6 @@ class ContractMonth:
     breaches: list[PricedBreach]
     cancelled: list[Breach]  # breaches of tickets cancelled as invalid: they credit nothing
     outages: list[Outage]
-
-
-def among(column: sa.ColumnElement, ids) -> sa.ColumnElement[bool]:
-    """`column IN ids`. On PostgreSQL, one array parameter (`= ANY(...)`) rather than one
-    parameter per id: a batch's statements then stay short, where psycopg would parse (without
-    caching) a statement of hundreds of placeholders each time."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return column == sa.any_(sa.literal(list(ids), postgresql.ARRAY(column.type)))
-    return column.in_(ids)
 
 
 def month_days(month: str) -> tuple[date, date]:

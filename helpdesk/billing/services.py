@@ -8,12 +8,10 @@ Issuing takes the next number of the year from a counter row incremented in the 
 transaction: concurrent issuers wait for each other on that row, and a rolled-back issue gives its
 number back, so numbers have neither holes nor duplicates.
 """
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from enum import Enum
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -36,11 +34,11 @@ from helpdesk.billing.credits import (
 from helpdesk.billing.inputs import (
     ContractMonth,
     active_contracts_query,
-    among,
     load_contract_months,
 )
 from helpdesk.billing.models import CreditNote, CreditNoteCounter, CreditNoteLine, CreditNoteStatus
 from helpdesk.billing.wording import line_description, month_label, reason_for
+from helpdesk.bulk import among, insert_rows
 from helpdesk.contracts.models import Contract
 from helpdesk.errors import Conflict, DomainError, NotFound
 from helpdesk.extensions import db
@@ -244,13 +242,13 @@ class _Drafts:
                 execution_options=unsynchronised)
         if not self.notes:
             return list(closings)
-        note_ids = _insert_rows(CreditNote, self.notes, with_ids=True)
+        note_ids = insert_rows(CreditNote, self.notes, with_ids=True)
         for note_id, lines in zip(note_ids, self.lines, strict=True):
             for line in lines:
                 line["credit_note_id"] = note_id
-        _insert_rows(CreditNoteLine, [line for lines in self.lines for line in lines])
+        insert_rows(CreditNoteLine, [line for lines in self.lines for line in lines])
         # The audit trail of each draft, as `record_audit` writes it.
-        _insert_rows(AuditEntry, [
+        insert_rows(AuditEntry, [
             {"at": self.at, "actor_id": self.actor_id, "entity": "credit_note",
              "entity_id": str(note_id), "action": "close",
              "changes": diff({}, {"total_excl_vat": note["total_excl_vat"]}), "reason": ""}
@@ -263,51 +261,6 @@ class _Drafts:
         return ContractClosing(reference, Outcome.DRAFTED,
                                f"{reference}: draft credit note of {total} {note['currency']} "
                                f"excl. VAT for {month_label(self.month)}.", note_id, total)
-
-
-def _copy_value(column: sa.Column) -> Callable[[object], object] | None:
-    """How COPY's text format takes a value of this column, when not as it is: JSON as text,
-    enums by value (psycopg would send their name)."""
-    if isinstance(column.type, sa.JSON):
-        return lambda value: None if value is None else json.dumps(value)
-    if isinstance(column.type, sa.Enum):
-        return lambda value: value.value if isinstance(value, Enum) else value
-    return None
-
-
-def _insert_rows(model, rows: list[dict], *, with_ids: bool = False) -> list[int]:
-    """Insert whole rows (dicts with the same keys) past the session; with `with_ids`, their new
-    ids in row order. PostgreSQL takes them with COPY: a batch's thousands of lines as a stream,
-    with no statement of thousands of placeholders to build and parse, nor a round trip per row.
-    Elsewhere (SQLite), an executemany."""
-    if not rows:
-        return []
-    table: sa.Table = model.__table__
-    if db.session.get_bind().dialect.name != "postgresql":
-        if with_ids:
-            return list(db.session.scalars(
-                table.insert().returning(table.c.id, sort_by_parameter_order=True), rows))
-        db.session.execute(table.insert(), rows)
-        return []
-    ids: list[int] = []
-    if with_ids:
-        ids = list(db.session.scalars(
-            sa.text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
-                    "FROM generate_series(1, :count)"),
-            {"table": table.name, "count": len(rows)}))
-        rows = [{**row, "id": row_id} for row, row_id in zip(rows, ids, strict=True)]
-    columns = list(rows[0])
-    encoders = [(position, encode) for position, name in enumerate(columns)
-                if (encode := _copy_value(table.c[name])) is not None]
-    driver = db.session.connection().connection.driver_connection
-    with driver.cursor() as cursor, cursor.copy(
-            f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            values = [row[name] for name in columns]
-            for position, encode in encoders:
-                values[position] = encode(values[position])
-            copy.write_row(values)
-    return ids
 
 
 def _note_row(inputs: ContractMonth, computation: CreditComputation, month: str, *,
