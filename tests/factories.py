@@ -31,9 +31,10 @@ def organisation(*, code="shop", name="Boutique Exemple SARL", kind=Organisation
 
 
 def user(*, email, role=Role.CLIENT, organisation=None, name=None, password=PASSWORD,
-         timezone="Europe/Paris") -> User:
+         timezone="Europe/Paris", language="en") -> User:
     account = User(email=email, role=role, organisation=organisation,
-                   name=name or email.split("@")[0].title(), timezone=timezone)
+                   name=name or email.split("@")[0].title(), timezone=timezone,
+                   language=language)
     # scrypt is deliberately slow: hash each distinct password once per run.
     if password not in _password_hashes:
         account.set_password(password)

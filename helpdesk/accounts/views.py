@@ -1,13 +1,15 @@
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from helpdesk.accounts.forms import LoginForm
+from helpdesk.accounts.forms import LanguageForm, LoginForm
 from helpdesk.accounts.models import Role
 from helpdesk.accounts.services import authenticate, end_session, start_session
 from helpdesk.clock import now_utc
 from helpdesk.extensions import db
+from helpdesk.web.i18n import SESSION_KEY
 
 bp = Blueprint("accounts", __name__)
 
@@ -47,7 +49,7 @@ def login():
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data)
         if user is None:
-            form.password.errors.append("Wrong e-mail or password.")
+            form.password.errors.append(_("Wrong e-mail or password."))
         else:
             session.clear()
             start_session(user, now=now_utc(), user_agent=request.user_agent.string)
@@ -62,7 +64,24 @@ def login():
 def logout():
     end_session(current_user.get_id())
     db.session.commit()
+    language = current_user.language
     logout_user()
     session.clear()
-    flash("You are signed out.", "info")
+    session[SESSION_KEY] = language  # the sign-in page goes on speaking it
+    flash(_("You are signed out."), "info")
     return redirect(url_for("accounts.login"))
+
+
+@bp.post("/language")
+def language():
+    """Switch the interface language: kept on the account when signed in, else in the session."""
+    form = LanguageForm()
+    back = _safe_next(form.next.data) or url_for("accounts.home")
+    if not form.validate_on_submit():
+        flash(_("Choose one of the offered languages."), "error")
+        return redirect(back)
+    session[SESSION_KEY] = form.language.data
+    if current_user.is_authenticated:
+        current_user.language = form.language.data
+        db.session.commit()
+    return redirect(back)

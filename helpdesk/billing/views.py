@@ -1,7 +1,6 @@
 """Billing pages: finance closes months and issues credit notes; clients read theirs and their
 monthly SLA report."""
 from datetime import datetime, timedelta
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -31,7 +30,7 @@ from helpdesk.clock import now_utc
 from helpdesk.db import MAX_ROW_ID
 from helpdesk.errors import DomainError
 from helpdesk.extensions import db
-from helpdesk.web.filters import viewer_zone
+from helpdesk.web.i18n import viewer_zone
 from helpdesk.web.security import role_required
 
 bp = Blueprint("billing", __name__, url_prefix="/billing")
@@ -45,13 +44,6 @@ OUTCOME_CATEGORIES = {Outcome.DRAFTED: "success", Outcome.NOTHING_OWED: "info",
 PDF = "application/pdf"
 
 
-def money(amount: Decimal | None, currency: str = "") -> str:
-    """1234.5 → "1,234.50 EUR"."""
-    if amount is None:
-        return "—"
-    return f"{amount:,.2f} {currency}".strip()
-
-
 def in_zone(at: datetime | None, timezone: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """An instant as a document prints it: in the contract's zone, whoever reads it."""
     if at is None:
@@ -62,7 +54,7 @@ def in_zone(at: datetime | None, timezone: str, fmt: str = "%Y-%m-%d %H:%M") -> 
 
 @bp.context_processor
 def billing_helpers() -> dict:
-    return {"money": money, "percent": percent, "month_label": month_label, "in_zone": in_zone,
+    return {"percent": percent, "month_label": month_label, "in_zone": in_zone,
             "VAT_EXEMPT_MENTION": VAT_EXEMPT_MENTION}
 
 

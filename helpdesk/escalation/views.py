@@ -14,7 +14,7 @@ from helpdesk.escalation.forms import ReadForm, WaiveForm
 from helpdesk.escalation.models import Breach, Notification
 from helpdesk.escalation.services import waive_breach
 from helpdesk.extensions import db
-from helpdesk.web.filters import viewer_zone
+from helpdesk.web.i18n import viewer_zone
 from helpdesk.web.security import role_required
 
 bp = Blueprint("escalation", __name__)

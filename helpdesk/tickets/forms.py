@@ -7,7 +7,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from helpdesk.contracts.models import Contract
 from helpdesk.tickets.rules import BODY_MAX, REASON_MAX, TITLE_MAX
-from helpdesk.web.filters import duration, viewer_zone
+from helpdesk.web.filters import duration
+from helpdesk.web.i18n import viewer_zone
 
 
 def priority_label(priority) -> str:

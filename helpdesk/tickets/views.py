@@ -43,7 +43,7 @@ from helpdesk.tickets.forms import (
 )
 from helpdesk.tickets.models import Outage, Status, Ticket
 from helpdesk.tickets.workflow import Action, allowed_actions
-from helpdesk.web.filters import viewer_zone
+from helpdesk.web.i18n import viewer_zone
 from helpdesk.web.security import role_required
 
 bp = Blueprint("tickets", __name__)

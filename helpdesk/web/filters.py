@@ -1,44 +1,88 @@
-"""Template filters: instants in the viewer's zone, durations for people."""
+"""Template filters: instants in the viewer's zone and language, durations and money for people."""
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from decimal import Decimal
 
+from babel.dates import format_datetime
 from flask import Flask
-from flask_login import current_user
+from flask_babel import format_currency, format_decimal, get_locale, gettext
 
-from helpdesk.sla.durations import humanize
 from helpdesk.tickets.attachments import format_size
 from helpdesk.tickets.workflow import STATUS_LABELS
+from helpdesk.web.i18n import viewer_zone
 
-DEFAULT_ZONE = "Europe/Paris"
+# Babel patterns, so month and day names follow the viewer's language.
+INSTANT_FORMATS = {
+    "datetime": "d MMM y, HH:mm zzz",
+    "seconds": "d MMM y, HH:mm:ss zzz",
+    "date": "d MMM y",
+    "weekday": "EEE HH:mm zzz",
+    "time": "HH:mm",
+}
 
 
-def viewer_zone() -> ZoneInfo:
-    name = getattr(current_user, "timezone", None) or DEFAULT_ZONE
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(DEFAULT_ZONE)
-
-
-def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+def localtime(value: datetime | None, fmt: str = "datetime") -> str:
+    """An instant in the viewer's zone and language."""
     if value is None:
         return "—"
-    local = value.astimezone(viewer_zone())
-    return f"{local.strftime(fmt)} {local.tzname()}"
+    return format_datetime(value, INSTANT_FORMATS.get(fmt, fmt), tzinfo=viewer_zone(),
+                           locale=get_locale())
+
+
+def duration_parts(value: timedelta) -> list[tuple[int, str]]:
+    """The largest unit and the next one when not zero; the rest is dropped (not rounded), so a
+    countdown never shows more time than is left."""
+    seconds = abs(value) // timedelta(seconds=1)
+    days, seconds = divmod(seconds, 86_400)
+    hours, seconds = divmod(seconds, 3_600)
+    minutes, seconds = divmod(seconds, 60)
+    units = [(days, "d"), (hours, "h"), (minutes, "min"), (seconds, "s")]
+    for index, (amount, unit) in enumerate(units):
+        if amount:
+            following = units[index + 1] if index + 1 < len(units) else (0, "")
+            return [(amount, unit)] + ([following] if following[0] else [])
+    return [(0, "min")]
+
+
+def unit_symbols() -> dict[str, str]:
+    """Unit symbols in the viewer's language: "2 h 30 min", "3 j 4 h" in French."""
+    return {"d": gettext("d"), "h": gettext("h"), "min": gettext("min"), "s": gettext("s")}
 
 
 def duration(value: timedelta | int | None) -> str:
     if value is None:
         return "—"
-    return humanize(value if isinstance(value, timedelta) else timedelta(seconds=value))
+    if not isinstance(value, timedelta):
+        value = timedelta(seconds=value)
+    symbols = unit_symbols()
+    sign = "-" if value < timedelta(0) else ""
+    return sign + " ".join(f"{amount}\N{NO-BREAK SPACE}{symbols[unit]}"
+                           for amount, unit in duration_parts(value))
+
+
+def money(amount: Decimal | None, currency: str = "") -> str:
+    """1234.5, "EUR" → "1 234,50 €" in French, "€1,234.50" in English."""
+    if amount is None:
+        return "—"
+    if currency:
+        return format_currency(amount, currency)
+    return format_decimal(amount, format="#,##0.00")
+
+
+def number(value, places: int = 0) -> str:
+    pattern = "#,##0" + ("." + "0" * places if places else "")
+    return format_decimal(value, format=pattern)
 
 
 def status_label(value) -> str:
-    return STATUS_LABELS.get(value, value)
+    return gettext(STATUS_LABELS.get(value, value))
 
 
 def init_app(app: Flask) -> None:
     app.add_template_filter(localtime)
     app.add_template_filter(duration)
+    app.add_template_filter(money)
+    app.add_template_filter(number)
     app.add_template_filter(status_label)
     app.add_template_filter(format_size, name="filesize")
+    app.add_template_global(money)
+    app.add_template_global(get_locale)
