@@ -39,7 +39,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from helpdesk.contracts.views import bp as contracts_bp
     from helpdesk.escalation.views import bp as escalation_bp
     from helpdesk.tickets.views import bp as tickets_bp
-    from helpdesk.web import errors, filters, health, i18n, security
+    from helpdesk.web import assets, errors, filters, health, i18n, security
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(tickets_bp)
@@ -50,6 +50,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)
     i18n.init_app(app)
+    assets.init_app(app)
     errors.init_app(app)
     filters.init_app(app)
     security.init_app(app)

@@ -4,8 +4,10 @@ from decimal import Decimal
 
 from babel.dates import format_datetime
 from flask import Flask
-from flask_babel import format_currency, format_decimal, get_locale, gettext
+from flask_babel import format_currency, format_decimal, get_locale, gettext, pgettext
+from flask_babel import lazy_gettext as _l
 
+from helpdesk.accounts.models import Role
 from helpdesk.tickets.attachments import format_size
 from helpdesk.tickets.workflow import STATUS_LABELS
 from helpdesk.web.i18n import viewer_zone
@@ -45,7 +47,7 @@ def duration_parts(value: timedelta) -> list[tuple[int, str]]:
 
 def unit_symbols() -> dict[str, str]:
     """Unit symbols in the viewer's language: "2 h 30 min", "3 j 4 h" in French."""
-    return {"d": gettext("d"), "h": gettext("h"), "min": gettext("min"), "s": gettext("s")}
+    return {unit: pgettext("duration unit symbol", unit) for unit in ("d", "h", "min", "s")}
 
 
 def duration(value: timedelta | int | None) -> str:
@@ -73,6 +75,15 @@ def number(value, places: int = 0) -> str:
     return format_decimal(value, format=pattern)
 
 
+ROLE_LABELS = {Role.CLIENT: _l("client"), Role.TECHNICIAN: _l("technician"),
+               Role.TEAM_LEAD: _l("team lead"), Role.FINANCE: _l("finance"),
+               Role.ADMIN: _l("administrator")}
+
+
+def role_label(role: Role) -> str:
+    return str(ROLE_LABELS[role])
+
+
 def status_label(value) -> str:
     return gettext(STATUS_LABELS.get(value, value))
 
@@ -85,4 +96,5 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(status_label)
     app.add_template_filter(format_size, name="filesize")
     app.add_template_global(money)
+    app.add_template_global(role_label)
     app.add_template_global(get_locale)
