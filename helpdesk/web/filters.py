@@ -47,7 +47,9 @@ def duration_parts(value: timedelta) -> list[tuple[int, str]]:
 
 def unit_symbols() -> dict[str, str]:
     """Unit symbols in the viewer's language: "2 h 30 min", "3 j 4 h" in French."""
-    return {unit: pgettext("duration unit symbol", unit) for unit in ("d", "h", "min", "s")}
+    return {"d": pgettext("duration unit symbol", "d"), "h": pgettext("duration unit symbol", "h"),
+            "min": pgettext("duration unit symbol", "min"),
+            "s": pgettext("duration unit symbol", "s")}
 
 
 def duration(value: timedelta | int | None) -> str:
