@@ -260,7 +260,7 @@ def rolled_back_sweep(app) -> tuple[float, int]:
     with app.app_context():
         began = time.perf_counter()
         thresholds, done = 0, set()
-        while (summary := sweep_batch(now=AT, base_url=app.config["BASE_URL"])).tickets:
+        while (summary := sweep_batch(now=AT)).tickets:
             thresholds += summary.thresholds
             if done.issuperset(summary.ticket_ids):
                 break

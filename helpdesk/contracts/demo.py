@@ -109,14 +109,13 @@ class DemoReport(ImportReport):
         return super().lines() + (self.history.lines() if self.history else [])
 
 
-def load_demo(*, now: datetime, base_url: str = "") -> DemoReport:
+def load_demo(*, now: datetime) -> DemoReport:
     """Create or bring up to date the demo data, and load the history of the month before `now`
-    once; a second run changes nothing. Flushes. `base_url` prefixes the links of the mails the
-    history's breaches queue."""
+    once; a second run changes nothing. Flushes."""
     plan, errors = validate_import(DEMO_DOCUMENT)
     if plan is None:
         raise DemoDataError("the demo document is invalid:\n" + "\n".join(errors))
     report = apply_import(plan, now=now)
-    history = load_demo_history(now=now, base_url=base_url)
+    history = load_demo_history(now=now)
     return DemoReport(**{f.name: getattr(report, f.name) for f in fields(report)},
                       history=history)

@@ -199,10 +199,10 @@ def _already_loaded(shop: Contract) -> bool:
         Ticket.contract_id == shop.id, Ticket.title == HISTORY_MARKER).limit(1)) is not None
 
 
-def _sweep(at: datetime, base_url: str) -> None:
+def _sweep(at: datetime) -> None:
     """Record every threshold and breach due by `at`, batch after batch, as `run_sweep` does."""
     seen: set[int] = set()
-    while (summary := sweep_batch(now=at, base_url=base_url)).tickets:
+    while (summary := sweep_batch(now=at)).tickets:
         if seen.issuperset(summary.ticket_ids):
             logger.error("demo sweep as of %s keeps finding the same tickets; stopping", at)
             break
@@ -259,7 +259,7 @@ def _play(story: Story, *, contract: Contract, people: dict[str, User], month: _
     return ticket
 
 
-def load_demo_history(*, now: datetime, base_url: str = "") -> HistoryReport:
+def load_demo_history(*, now: datetime) -> HistoryReport:
     """Load the previous month's history on the demo contracts, once. Flushes."""
     contracts = {c.reference: c for c in db.session.scalars(
         sa.select(Contract).where(Contract.reference.in_([SHOP, ATELIER])))}
@@ -290,8 +290,8 @@ def load_demo_history(*, now: datetime, base_url: str = "") -> HistoryReport:
     db.session.flush()
 
     # The scheduler's work: as of the month's end, then as of now. Finance reviews afterwards.
-    _sweep(end, base_url)
-    _sweep(now, base_url)
+    _sweep(end)
+    _sweep(now)
     for ticket_id, metric, reason in waivers:
         breach = db.session.scalar(sa.select(Breach).where(Breach.ticket_id == ticket_id,
                                                            Breach.metric == metric))

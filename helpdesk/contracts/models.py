@@ -4,6 +4,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 import sqlalchemy as sa
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpdesk.accounts.models import Organisation
@@ -141,13 +142,24 @@ class ContractVersion(db.Model):
     def priority(self, code: str) -> "Priority | None":
         return next((p for p in self.priorities if p.code == code), None)
 
-    @property
+    @hybrid_property
     def timezone(self) -> str:
         """The zone the contract's months are counted in: its availability calendar's, else its
         first priority's (the import format has no zone of its own for a contract)."""
         if self.availability_calendar is not None:
             return self.availability_calendar.timezone
         return self.priorities[0].calendar.timezone
+
+    @timezone.inplace.expression
+    @classmethod
+    def _timezone_expression(cls) -> sa.ColumnElement[str]:
+        availability = (sa.select(Calendar.timezone)
+                        .where(Calendar.id == cls.availability_calendar_id).scalar_subquery())
+        first_priority = (sa.select(Calendar.timezone)
+                          .join(Priority, Priority.calendar_id == Calendar.id)
+                          .where(Priority.contract_version_id == cls.id)
+                          .order_by(Priority.position).limit(1).scalar_subquery())
+        return sa.func.coalesce(availability, first_priority)
 
 
 class AvailabilityTier(db.Model):

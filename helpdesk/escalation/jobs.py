@@ -33,7 +33,7 @@ def run_sweep(app: Flask, *, now: datetime | None = None, name: str | None = Non
     seen: set[int] = set()
     with app.app_context():
         while True:
-            summary = sweep_batch(now=as_of, limit=batch_size, base_url=app.config["BASE_URL"])
+            summary = sweep_batch(now=as_of, limit=batch_size)
             db.session.commit()
             total.add(summary)
             if summary.tickets == 0:
@@ -54,13 +54,14 @@ def run_sender(app: Flask, *, now: datetime | None = None, limit: int = 200) -> 
     sent = failed = 0
     with app.app_context():
         transport = transport_from_config(app.config)
-        domain = urlsplit(app.config["BASE_URL"]).hostname or "helpdesk.invalid"
+        base_url = app.config["BASE_URL"]
+        domain = urlsplit(base_url).hostname or "helpdesk.invalid"
         for _ in range(limit):
             notification = claim_next(now=now or now_utc())
             if notification is None:
                 break
             if deliver(notification, transport, now=now or now_utc(),
-                       mail_from=app.config["MAIL_FROM"], domain=domain):
+                       mail_from=app.config["MAIL_FROM"], base_url=base_url, domain=domain):
                 sent += 1
             else:
                 failed += 1

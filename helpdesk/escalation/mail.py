@@ -17,6 +17,7 @@ from typing import Protocol
 
 import sqlalchemy as sa
 
+from helpdesk.escalation.messages import mail_text
 from helpdesk.escalation.models import Notification, NotificationState
 from helpdesk.extensions import db
 
@@ -70,15 +71,16 @@ def transport_from_config(config) -> Transport:
     return FolderTransport(Path(config["MAIL_DIR"]))
 
 
-def _message(notification: Notification, *, mail_from: str, domain: str) -> EmailMessage:
+def _message(notification: Notification, *, now: datetime, mail_from: str,
+             base_url: str, domain: str) -> EmailMessage:
+    subject, body = mail_text(notification, now=now, base_url=base_url)
     message = EmailMessage()
     message["From"] = mail_from
     message["To"] = notification.recipient.email
-    # A title may hold line separators (U+2028 and friends) that a header cannot carry.
-    message["Subject"] = " ".join(notification.subject.splitlines())
-    message["Date"] = format_datetime(notification.created_at)
+    message["Subject"] = subject
+    message["Date"] = format_datetime(now)
     message["Message-ID"] = f"<notification-{notification.id}@{domain}>"
-    message.set_content(notification.body)
+    message.set_content(body)
     return message
 
 
@@ -99,11 +101,12 @@ def claim_next(*, now: datetime) -> Notification | None:
 
 
 def deliver(notification: Notification, transport: Transport, *, now: datetime,
-            mail_from: str, domain: str) -> bool:
+            mail_from: str, base_url: str, domain: str) -> bool:
     """Hand one mail to the transport; the caller commits right after, whatever happened."""
     notification.attempts += 1
     try:
-        transport.send(_message(notification, mail_from=mail_from, domain=domain))
+        transport.send(_message(notification, now=now, mail_from=mail_from, base_url=base_url,
+                                domain=domain))
     except (OSError, ValueError, smtplib.SMTPException) as error:
         # Whatever fails, this mail waits its turn again and never blocks the ones behind it.
         notification.next_attempt_at = now + backoff(notification.attempts)

@@ -1,69 +1,139 @@
-"""What an escalation mail says: which ticket, which clock, how long is left or overdue, a link."""
-from datetime import datetime
-from zoneinfo import ZoneInfo
+"""What an escalation mail says: which ticket, which clock, how long is left or overdue, a link.
+
+Worded when it is read or sent, not when the threshold is recorded: in the recipient's language
+and time zone, with the clock as it stands then. The sweep writes only who is to be told of which
+event, which keeps it cheap when a thousand thresholds fall due at once.
+"""
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel.dates import format_datetime
+from flask_babel import force_locale, gettext, lazy_gettext, pgettext
 
 from helpdesk.accounts.models import User
-from helpdesk.sla.durations import humanize
-from helpdesk.tickets.clocks import BREACH_LEVEL, TicketClock
+from helpdesk.escalation.models import EscalationEvent, Notification
+from helpdesk.tickets.clocks import BREACH_LEVEL, ticket_clocks
 from helpdesk.tickets.models import Ticket
 
-CLOCK_NAMES = {"gti": "GTI (time to intervene)", "gtr": "GTR (time to restore)"}
+CLOCK_NAMES = {"gti": lazy_gettext("GTI (time to intervene)"),
+               "gtr": lazy_gettext("GTR (time to restore)")}
+MAIL_LANGUAGES = ("fr", "en")
+INSTANT = "d MMM y, HH:mm zzz"
 
 
-def _local(instant: datetime, zone: ZoneInfo) -> str:
-    local = instant.astimezone(zone)
-    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+def _language(recipient: User) -> str:
+    return recipient.language if recipient.language in MAIL_LANGUAGES else MAIL_LANGUAGES[0]
 
 
-class NotificationText:
-    """One threshold's mail. Everything but the greeting depends only on the recipient's time
-    zone, so it is worded once per zone, not once per recipient."""
+def _zone(recipient: User) -> ZoneInfo:
+    try:
+        return ZoneInfo(recipient.timezone or "Europe/Paris")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("Europe/Paris")
 
-    def __init__(self, ticket: Ticket, clock: TicketClock, *, level: int, at: datetime,
-                 now: datetime, base_url: str):
-        self.ticket, self.clock, self.level, self.at, self.now = ticket, clock, level, at, now
-        self.link = f"{base_url.rstrip('/')}/tickets/{ticket.number}"
-        metric = clock.metric.value
-        if level == BREACH_LEVEL:
-            subject = f"[{ticket.number}] {metric.upper()} breached — {ticket.title}"
-        else:
-            subject = (f"[{ticket.number}] {metric.upper()} {level} % used — "
-                       f"{humanize(clock.remaining)} left — {ticket.title}")
-        self.subject = subject[:255]
-        self._bodies: dict[str, str] = {}
 
-    def for_recipient(self, recipient: User) -> tuple[str, str]:
-        zone = recipient.timezone or "Europe/Paris"
-        if zone not in self._bodies:
-            self._bodies[zone] = self._body(ZoneInfo(zone))
-        return self.subject, f"Hello {recipient.name},\n\n{self._bodies[zone]}"
+def _span(value: timedelta) -> str:
+    """"2 h 30 min": the largest unit and the next one, as the pages write durations."""
+    seconds = abs(value) // timedelta(seconds=1)
+    days, seconds = divmod(seconds, 86_400)
+    hours, seconds = divmod(seconds, 3_600)
+    minutes, seconds = divmod(seconds, 60)
+    units = [(days, pgettext("duration unit symbol", "d")),
+             (hours, pgettext("duration unit symbol", "h")),
+             (minutes, pgettext("duration unit symbol", "min")),
+             (seconds, pgettext("duration unit symbol", "s"))]
+    for index, (amount, symbol) in enumerate(units):
+        if amount:
+            parts = [f"{amount} {symbol}"]
+            if index + 1 < len(units) and units[index + 1][0]:
+                parts.append(f"{units[index + 1][0]} {units[index + 1][1]}")
+            return " ".join(parts)
+    return f"0 {units[2][1]}"
 
-    def _body(self, zone: ZoneInfo) -> str:
-        ticket, clock, level = self.ticket, self.clock, self.level
-        name = CLOCK_NAMES[clock.metric.value]
-        if level == BREACH_LEVEL:
-            situation = f"The {name} of this ticket was breached at {_local(self.at, zone)}."
-            if clock.state.stopped_at is None:
-                situation += (f" It is {humanize(clock.delay)} of service time overdue and "
-                              f"still running.")
-            else:
-                situation += (f" The clock stopped at {_local(clock.state.stopped_at, zone)}, "
-                              f"{humanize(clock.delay)} of service time late.")
-        else:
-            situation = (f"{level} % of the {name} was used at {_local(self.at, zone)}. "
-                         f"{humanize(clock.remaining)} of service time is left"
-                         + (f": due {_local(clock.due_at, zone)}." if clock.due_at else "."))
-        return "\n".join([
-            situation,
-            "",
-            f"Ticket:       {ticket.number} — {ticket.title}",
-            f"Organisation: {ticket.organisation.name}",
-            f"Priority:     {ticket.priority.code} — {ticket.priority.label}",
-            f"Target:       {humanize(clock.target)} of service time "
-            f"({ticket.priority.calendar.describe()})",
-            f"Assignee:     {ticket.assignee.name if ticket.assignee else 'unassigned'}",
-            "",
-            f"Open the ticket: {self.link}",
-            "",
-            f"— Helpdesk, {_local(self.now, zone)}",
-        ])
+
+def notification_subject(notification: Notification) -> str:
+    """The one-line summary, in the current language: the inbox and the mail subject."""
+    event: EscalationEvent = notification.event
+    ticket: Ticket = event.ticket
+    metric = event.metric.value.upper()
+    if event.level == BREACH_LEVEL:
+        text = gettext("[%(number)s] %(metric)s breached — %(title)s",
+                       number=ticket.number, metric=metric, title=ticket.title)
+    else:
+        text = gettext("[%(number)s] %(metric)s %(level)s %% used — %(title)s",
+                       number=ticket.number, metric=metric, level=event.level,
+                       title=ticket.title)
+    # A title may hold line separators (U+2028 and friends) that a header cannot carry.
+    return " ".join(text.splitlines())[:255]
+
+
+def _situation(event: EscalationEvent, ticket: Ticket, *, now: datetime, local) -> str:
+    clock = ticket_clocks(ticket, now=now).get(event.metric.value)
+    name = CLOCK_NAMES[event.metric.value]
+    if event.level == BREACH_LEVEL:
+        text = gettext("The %(clock)s of this ticket was breached at %(at)s.",
+                       clock=name, at=local(event.at))
+        if clock is None:
+            return text
+        if clock.state.stopped_at is None:
+            return text + " " + gettext(
+                "It is %(delay)s of service time overdue and still running.",
+                delay=_span(clock.delay))
+        return text + " " + gettext(
+            "The clock stopped at %(stopped)s, %(delay)s of service time late.",
+            stopped=local(clock.state.stopped_at), delay=_span(clock.delay))
+    text = gettext("%(level)s %% of the %(clock)s was used at %(at)s.",
+                   level=event.level, clock=name, at=local(event.at))
+    if clock is None:
+        return text
+    if clock.state.stopped_at is not None:
+        return text + " " + gettext("The clock has stopped since, at %(stopped)s.",
+                                    stopped=local(clock.state.stopped_at))
+    if clock.due_at is None:
+        return text + " " + gettext("%(left)s of service time is left; the clock is paused.",
+                                    left=_span(clock.remaining))
+    return text + " " + gettext("%(left)s of service time is left: due %(due)s.",
+                                left=_span(clock.remaining), due=local(clock.due_at))
+
+
+def notification_body(notification: Notification, *, now: datetime, base_url: str) -> str:
+    """The mail's text, in the current language, with the clock as it stands at `now`."""
+    event: EscalationEvent = notification.event
+    ticket: Ticket = event.ticket
+    recipient: User = notification.recipient
+    zone, language = _zone(recipient), _language(recipient)
+
+    def local(instant: datetime) -> str:
+        return format_datetime(instant, INSTANT, tzinfo=zone, locale=language)
+
+    priority = ticket.priority
+    target = priority.target(event.metric)
+    assignee = ticket.assignee.name if ticket.assignee else gettext("unassigned")
+    lines = [
+        gettext("Hello %(name)s,", name=recipient.name),
+        "",
+        _situation(event, ticket, now=now, local=local),
+        "",
+        gettext("Ticket: %(number)s — %(title)s", number=ticket.number, title=ticket.title),
+        gettext("Organisation: %(name)s", name=ticket.organisation.name),
+        gettext("Priority: %(code)s — %(label)s", code=priority.code, label=priority.label),
+    ]
+    if target is not None:
+        lines.append(gettext("Target: %(target)s of service time (%(hours)s)",
+                             target=_span(target), hours=priority.calendar.describe()))
+    lines += [
+        gettext("Assignee: %(name)s", name=assignee),
+        "",
+        gettext("Open the ticket: %(link)s",
+                link=f"{base_url.rstrip('/')}/tickets/{ticket.number}"),
+        "",
+        gettext("— Helpdesk, %(at)s", at=local(now)),
+    ]
+    return "\n".join(lines)
+
+
+def mail_text(notification: Notification, *, now: datetime, base_url: str) -> tuple[str, str]:
+    """Subject and body in the recipient's language."""
+    with force_locale(_language(notification.recipient)):
+        return (notification_subject(notification),
+                notification_body(notification, now=now, base_url=base_url))

@@ -80,8 +80,6 @@ class Notification(db.Model):
     event_id: Mapped[int] = mapped_column(sa.ForeignKey("escalation_events.id"))
     recipient_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     audience: Mapped[NotifyTarget] = mapped_column(str_enum(NotifyTarget, 16))
-    subject: Mapped[str] = mapped_column(sa.String(255))
-    body: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[datetime]
     state: Mapped[NotificationState] = mapped_column(str_enum(NotificationState, 16),
                                                      default=NotificationState.PENDING)

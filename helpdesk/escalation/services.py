@@ -14,12 +14,11 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from helpdesk.accounts.models import Organisation, Role, User
+from helpdesk.accounts.models import Role, User
 from helpdesk.audit.services import record_audit
 from helpdesk.bulk import among, insert_rows, update_rows
 from helpdesk.contracts.models import ContractVersion, Metric, NotifyTarget, Priority
 from helpdesk.errors import Conflict, DomainError
-from helpdesk.escalation.messages import NotificationText
 from helpdesk.escalation.models import (
     Breach,
     EscalationEvent,
@@ -93,8 +92,7 @@ class _DueTicket:
     events: list = field(default_factory=list)
     clocks: list = field(default_factory=list)
     priority: Priority | None = None
-    organisation: Organisation | None = None
-    contract_version: ContractVersion | None = None
+    contract_timezone: str = "UTC"
     assignee: User | None = None
 
     @property
@@ -147,15 +145,13 @@ def _lock_due_tickets(now: datetime, limit: int) -> list[_DueTicket]:
     due = tickets.values()
     priorities = _by_id(Priority, {t.priority_id for t in due},
                         selectinload(Priority.escalations), selectinload(Priority.calendar))
-    versions = _by_id(ContractVersion, {t.contract_version_id for t in due},
-                      selectinload(ContractVersion.availability_calendar),
-                      selectinload(ContractVersion.priorities).selectinload(Priority.calendar))
-    organisations = _by_id(Organisation, {t.organisation_id for t in due})
+    timezones = dict(db.session.execute(
+        sa.select(ContractVersion.id, ContractVersion.timezone)
+        .where(among(ContractVersion.id, {t.contract_version_id for t in due}))).all())
     assignees = _by_id(User, {t.assignee_id for t in due if t.assignee_id is not None})
     for ticket in due:
         ticket.priority = priorities[ticket.priority_id]
-        ticket.contract_version = versions[ticket.contract_version_id]
-        ticket.organisation = organisations[ticket.organisation_id]
+        ticket.contract_timezone = timezones[ticket.contract_version_id]
         ticket.assignee = assignees.get(ticket.assignee_id)
     return list(due)
 
@@ -207,31 +203,29 @@ class _Writes:
         update_rows(SlaClock, self.clocks)
 
 
-def _notify(ticket: _DueTicket, clock: TicketClock, level: int, at: datetime, *,
-            recipients: _Recipients, now: datetime, base_url: str, writes: _Writes) -> int:
+def _notify(ticket: _DueTicket, clock: TicketClock, level: int, *, recipients: _Recipients,
+            now: datetime, writes: _Writes) -> int:
+    """Who is to be told; the words are chosen when the mail is sent (escalation/messages.py)."""
     queued = 0
     seen: set[int] = set()
-    text = NotificationText(ticket, clock, level=level, at=at, now=now, base_url=base_url)
     for audience in _audiences(ticket, level):
         for user in recipients(ticket, audience):
             if user.id in seen:
                 continue
             seen.add(user.id)
-            subject, body = text.for_recipient(user)
             writes.notices.append(((ticket.id, clock.metric, level), {
-                "recipient_id": user.id, "audience": audience, "subject": subject,
-                "body": body, "created_at": now, "state": NotificationState.PENDING,
-                "attempts": 0, "next_attempt_at": now}))
+                "recipient_id": user.id, "audience": audience, "created_at": now,
+                "state": NotificationState.PENDING, "attempts": 0, "next_attempt_at": now}))
             queued += 1
     return queued
 
 
 def _billing_month(ticket: _DueTicket, instant: datetime) -> str:
-    return instant.astimezone(ZoneInfo(ticket.contract_version.timezone)).strftime("%Y-%m")
+    return instant.astimezone(ZoneInfo(ticket.contract_timezone)).strftime("%Y-%m")
 
 
 def _record(ticket: _DueTicket, clock: TicketClock, recorded_level: int, *, already: set[int],
-            now: datetime, recipients: _Recipients, base_url: str, summary: SweepSummary,
+            now: datetime, recipients: _Recipients, summary: SweepSummary,
             writes: _Writes) -> int:
     """Record the thresholds of one clock crossed by `now`, notify for the highest, and
     return the clock's new escalation level."""
@@ -255,11 +249,11 @@ def _record(ticket: _DueTicket, clock: TicketClock, recorded_level: int, *, alre
             summary.breaches += 1
     if not crossed:
         return recorded_level
-    level, at = crossed[-1]
+    level = crossed[-1][0]
     # A warning about a clock already stopped helps nobody; a breach is always told.
     if clock.state.stopped_at is None or level == BREACH_LEVEL:
-        summary.notifications += _notify(ticket, clock, level, at, recipients=recipients,
-                                         now=now, base_url=base_url, writes=writes)
+        summary.notifications += _notify(ticket, clock, level, recipients=recipients, now=now,
+                                         writes=writes)
     return max(recorded_level, level)
 
 
@@ -283,7 +277,7 @@ def _changed(row, values: dict, *, ignore: str = "") -> bool:
                if column != ignore)
 
 
-def sweep_batch(*, now: datetime, limit: int = BATCH_SIZE, base_url: str = "") -> SweepSummary:
+def sweep_batch(*, now: datetime, limit: int = BATCH_SIZE) -> SweepSummary:
     """Process up to `limit` due tickets; the caller commits after each batch."""
     summary = SweepSummary()
     tickets = _lock_due_tickets(now, limit)
@@ -311,7 +305,7 @@ def sweep_batch(*, now: datetime, limit: int = BATCH_SIZE, base_url: str = "") -
             if clock.status != SlaStatus.CANCELLED:
                 level = _record(ticket, clock, level,
                                 already=already.get((ticket.id, clock.metric), set()),
-                                now=now, recipients=recipients, base_url=base_url,
+                                now=now, recipients=recipients,
                                 summary=summary, writes=writes)
             values = stored_values(clock, levels=levels, escalation_level=level, now=now)
             if _changed(row, values, ignore="computed_at"):

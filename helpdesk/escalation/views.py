@@ -11,6 +11,7 @@ from helpdesk.db import MAX_ROW_ID
 from helpdesk.errors import DomainError
 from helpdesk.escalation import queries
 from helpdesk.escalation.forms import ReadForm, WaiveForm
+from helpdesk.escalation.messages import notification_subject
 from helpdesk.escalation.models import Breach, Notification
 from helpdesk.escalation.services import waive_breach
 from helpdesk.extensions import db
@@ -18,6 +19,7 @@ from helpdesk.web.i18n import viewer_zone
 from helpdesk.web.security import role_required
 
 bp = Blueprint("escalation", __name__)
+bp.add_app_template_global(notification_subject)
 
 MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 BREACH_READERS = (Role.FINANCE, Role.ADMIN, Role.TEAM_LEAD)

@@ -591,14 +591,14 @@ def test_user_is_updated_by_email_and_keeps_password_when_none_given(app, world)
         before = db.session.scalar(sa.select(User).where(User.email == "client@shop.example"))
         old_hash = before.password_hash
         report = imported({"users": [{"email": "CLIENT@shop.example", "name": "Claire Cliente",
-                                      "role": "client", "language": "en"}]}, now=LATER)
+                                      "role": "client", "language": "fr"}]}, now=LATER)
         assert report.counts["users"].updated == 1
         user = db.session.scalar(sa.select(User).where(User.email == "client@shop.example"))
-        assert (user.name, user.language, user.organisation.code) == ("Claire Cliente", "en",
+        assert (user.name, user.language, user.organisation.code) == ("Claire Cliente", "fr",
                                                                       "shop")
         assert user.password_hash == old_hash
         assert audit("user", "client@shop.example")[-1].changes == {
-            "language": ["fr", "en"], "name": ["Claire Client", "Claire Cliente"]}
+            "language": ["en", "fr"], "name": ["Claire Client", "Claire Cliente"]}
 
 
 def test_user_password_is_rehashed_when_given_and_never_logged(app, world):

@@ -51,7 +51,7 @@ def snapshot() -> dict[str, list[tuple]]:
             .join(Ticket, Ticket.id == Breach.ticket_id)).all()),
         "notifications": sorted(db.session.execute(
             sa.select(title, EscalationEvent.metric, EscalationEvent.level, User.email,
-                      Notification.audience, Notification.subject, Notification.body,
+                      Notification.audience,
                       Notification.state, Notification.created_at, Notification.next_attempt_at)
             .select_from(Notification)
             .join(EscalationEvent, EscalationEvent.id == Notification.event_id)

@@ -25,7 +25,7 @@ def open_ticket(desk, priority, at):
 
 def sweep(at):
     total = []
-    while (summary := sweep_batch(now=at, base_url="http://helpdesk.test")).tickets:
+    while (summary := sweep_batch(now=at)).tickets:
         total.append(summary)
     return total
 
