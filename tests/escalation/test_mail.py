@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
+from helpdesk.accounts.models import User
 from helpdesk.clock import now_utc
 from helpdesk.escalation.jobs import run_sender, run_sweep
 from helpdesk.escalation.models import Notification
@@ -245,3 +246,31 @@ def test_send_mail_command_says_what_will_be_retried_when_server_is_down(app, ru
     result = runner.invoke(args=["sla", "send-mail"])
     assert "0 mail(s) sent, 3 failed and will be retried" in result.output
     assert {q.state for q in outbox(app)} == {"pending"}
+
+
+def _set_account(app, email_address: str, **values) -> None:
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.email == email_address))
+        for name, value in values.items():
+            setattr(user, name, value)
+        db.session.commit()
+
+
+def _mail_to(mailbox, address: str) -> email.message.EmailMessage:
+    return next(m for m in mailbox.messages() if m["To"] == address)
+
+
+def test_mail_is_worded_in_the_recipient_language_and_zone(app, mailbox, warned):
+    _set_account(app, "tech@provider.example", language="fr", timezone="America/New_York")
+    run_sender(app, now=HALF_GTI)
+    french = _mail_to(mailbox, "tech@provider.example").get_content()
+    english = _mail_to(mailbox, "tech2@provider.example").get_content()
+    # 50 % of the GTI was used at 09:00 UTC: 04:00 in New York, 10:00 in Paris.
+    assert "2 nov. 2026, 04:00" in french and "Hello" not in french
+    assert "2 Nov 2026, 10:00" in english and english.startswith("Hello ")
+
+
+def test_mail_tells_the_time_left_as_it_stands_when_sent(app, mailbox, warned):
+    run_sender(app, now=HALF_GTI + timedelta(minutes=30))
+    body = _mail_to(mailbox, "tech@provider.example").get_content()
+    assert "30 min of service time is left" in body
