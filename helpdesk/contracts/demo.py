@@ -1,9 +1,10 @@
 """Demo data in the import format, loaded through the importer itself, then a month of history
-(helpdesk/contracts/demo_history.py); idempotent."""
+(helpdesk/contracts/demo_history.py) and today's open tickets (demo_queue.py); idempotent."""
 from dataclasses import dataclass, fields
 from datetime import datetime
 
 from helpdesk.contracts.demo_history import HistoryReport, load_demo_history
+from helpdesk.contracts.demo_queue import QueueReport, load_demo_queue
 from helpdesk.contracts.importer import ImportReport, apply_import, validate_import
 
 DEMO_PASSWORD = "helpdesk-demo"
@@ -104,18 +105,21 @@ class DemoReport(ImportReport):
     """What the import did, then what the history did."""
 
     history: HistoryReport | None = None
+    queue: QueueReport | None = None
 
     def lines(self) -> list[str]:
-        return super().lines() + (self.history.lines() if self.history else [])
+        return (super().lines() + (self.history.lines() if self.history else [])
+                + (self.queue.lines() if self.queue else []))
 
 
 def load_demo(*, now: datetime) -> DemoReport:
     """Create or bring up to date the demo data, and load the history of the month before `now`
-    once; a second run changes nothing. Flushes."""
+    and today's open tickets once; a second run changes nothing. Flushes."""
     plan, errors = validate_import(DEMO_DOCUMENT)
     if plan is None:
         raise DemoDataError("the demo document is invalid:\n" + "\n".join(errors))
     report = apply_import(plan, now=now)
     history = load_demo_history(now=now)
+    queue = load_demo_queue(now=now)
     return DemoReport(**{f.name: getattr(report, f.name) for f in fields(report)},
-                      history=history)
+                      history=history, queue=queue)

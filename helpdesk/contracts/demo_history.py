@@ -199,7 +199,7 @@ def _already_loaded(shop: Contract) -> bool:
         Ticket.contract_id == shop.id, Ticket.title == HISTORY_MARKER).limit(1)) is not None
 
 
-def _sweep(at: datetime) -> None:
+def sweep_until(at: datetime) -> None:
     """Record every threshold and breach due by `at`, batch after batch, as `run_sweep` does."""
     seen: set[int] = set()
     while (summary := sweep_batch(now=at)).tickets:
@@ -290,8 +290,8 @@ def load_demo_history(*, now: datetime) -> HistoryReport:
     db.session.flush()
 
     # The scheduler's work: as of the month's end, then as of now. Finance reviews afterwards.
-    _sweep(end)
-    _sweep(now)
+    sweep_until(end)
+    sweep_until(now)
     for ticket_id, metric, reason in waivers:
         breach = db.session.scalar(sa.select(Breach).where(Breach.ticket_id == ticket_id,
                                                            Breach.metric == metric))
