@@ -4,21 +4,20 @@ Worded when it is read or sent, not when the threshold is recorded: in the recip
 and time zone, with the clock as it stands then. The sweep writes only who is to be told of which
 event, which keeps it cheap when a thousand thresholds fall due at once.
 """
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel.dates import format_datetime
-from flask_babel import force_locale, gettext, lazy_gettext, pgettext
+from flask_babel import force_locale, gettext, lazy_gettext
 
 from helpdesk.accounts.models import User
 from helpdesk.escalation.models import EscalationEvent, Notification
 from helpdesk.tickets.clocks import BREACH_LEVEL, ticket_clocks
 from helpdesk.tickets.models import Ticket
+from helpdesk.web.filters import duration, format_instant
 
 CLOCK_NAMES = {"gti": lazy_gettext("GTI (time to intervene)"),
                "gtr": lazy_gettext("GTR (time to restore)")}
 MAIL_LANGUAGES = ("fr", "en")
-INSTANT = "d MMM y, HH:mm zzz"
 
 
 def _language(recipient: User) -> str:
@@ -30,25 +29,6 @@ def _zone(recipient: User) -> ZoneInfo:
         return ZoneInfo(recipient.timezone or "Europe/Paris")
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("Europe/Paris")
-
-
-def _span(value: timedelta) -> str:
-    """"2 h 30 min": the largest unit and the next one, as the pages write durations."""
-    seconds = abs(value) // timedelta(seconds=1)
-    days, seconds = divmod(seconds, 86_400)
-    hours, seconds = divmod(seconds, 3_600)
-    minutes, seconds = divmod(seconds, 60)
-    units = [(days, pgettext("duration unit symbol", "d")),
-             (hours, pgettext("duration unit symbol", "h")),
-             (minutes, pgettext("duration unit symbol", "min")),
-             (seconds, pgettext("duration unit symbol", "s"))]
-    for index, (amount, symbol) in enumerate(units):
-        if amount:
-            parts = [f"{amount} {symbol}"]
-            if index + 1 < len(units) and units[index + 1][0]:
-                parts.append(f"{units[index + 1][0]} {units[index + 1][1]}")
-            return " ".join(parts)
-    return f"0 {units[2][1]}"
 
 
 def notification_subject(notification: Notification) -> str:
@@ -78,10 +58,10 @@ def _situation(event: EscalationEvent, ticket: Ticket, *, now: datetime, local) 
         if clock.state.stopped_at is None:
             return text + " " + gettext(
                 "It is %(delay)s of service time overdue and still running.",
-                delay=_span(clock.delay))
+                delay=duration(clock.delay))
         return text + " " + gettext(
             "The clock stopped at %(stopped)s, %(delay)s of service time late.",
-            stopped=local(clock.state.stopped_at), delay=_span(clock.delay))
+            stopped=local(clock.state.stopped_at), delay=duration(clock.delay))
     text = gettext("%(level)s %% of the %(clock)s was used at %(at)s.",
                    level=event.level, clock=name, at=local(event.at))
     if clock is None:
@@ -91,9 +71,9 @@ def _situation(event: EscalationEvent, ticket: Ticket, *, now: datetime, local) 
                                     stopped=local(clock.state.stopped_at))
     if clock.due_at is None:
         return text + " " + gettext("%(left)s of service time is left; the clock is paused.",
-                                    left=_span(clock.remaining))
+                                    left=duration(clock.remaining))
     return text + " " + gettext("%(left)s of service time is left: due %(due)s.",
-                                left=_span(clock.remaining), due=local(clock.due_at))
+                                left=duration(clock.remaining), due=local(clock.due_at))
 
 
 def notification_body(notification: Notification, *, now: datetime, base_url: str) -> str:
@@ -104,7 +84,7 @@ def notification_body(notification: Notification, *, now: datetime, base_url: st
     zone, language = _zone(recipient), _language(recipient)
 
     def local(instant: datetime) -> str:
-        return format_datetime(instant, INSTANT, tzinfo=zone, locale=language)
+        return format_instant(instant, "datetime", zone=zone, locale=language)
 
     priority = ticket.priority
     target = priority.target(event.metric)
@@ -120,7 +100,7 @@ def notification_body(notification: Notification, *, now: datetime, base_url: st
     ]
     if target is not None:
         lines.append(gettext("Target: %(target)s of service time (%(hours)s)",
-                             target=_span(target), hours=priority.calendar.describe()))
+                             target=duration(target), hours=priority.calendar.describe()))
     lines += [
         gettext("Assignee: %(name)s", name=assignee),
         "",

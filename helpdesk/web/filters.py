@@ -1,6 +1,7 @@
 """Template filters: instants in the viewer's zone and language, durations and money for people."""
 from datetime import datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 from flask import Flask
@@ -12,22 +13,29 @@ from helpdesk.tickets.attachments import format_size
 from helpdesk.tickets.workflow import STATUS_LABELS
 from helpdesk.web.i18n import viewer_zone
 
-# Babel patterns, so month and day names follow the viewer's language.
+# Babel patterns, so month and day names follow the viewer's language; True where the zone's
+# abbreviation follows (Babel has none for zoneinfo zones: "+0100" rather than "CET").
 INSTANT_FORMATS = {
-    "datetime": "d MMM y, HH:mm zzz",
-    "seconds": "d MMM y, HH:mm:ss zzz",
-    "date": "d MMM y",
-    "weekday": "EEE HH:mm zzz",
-    "time": "HH:mm",
+    "datetime": ("d MMM y, HH:mm", True),
+    "seconds": ("d MMM y, HH:mm:ss", True),
+    "date": ("d MMM y", False),
+    "weekday": ("EEE HH:mm", True),
+    "time": ("HH:mm", False),
 }
+
+
+def format_instant(value: datetime, fmt: str, *, zone: ZoneInfo, locale) -> str:
+    pattern, with_zone = INSTANT_FORMATS.get(fmt, (fmt, False))
+    local = value.astimezone(zone)
+    text = format_datetime(local, pattern, tzinfo=zone, locale=locale)
+    return f"{text} {local.tzname()}" if with_zone else text
 
 
 def localtime(value: datetime | None, fmt: str = "datetime") -> str:
     """An instant in the viewer's zone and language."""
     if value is None:
         return "—"
-    return format_datetime(value, INSTANT_FORMATS.get(fmt, fmt), tzinfo=viewer_zone(),
-                           locale=get_locale())
+    return format_instant(value, fmt, zone=viewer_zone(), locale=get_locale())
 
 
 def duration_parts(value: timedelta) -> list[tuple[int, str]]:

@@ -273,4 +273,4 @@ def test_mail_is_worded_in_the_recipient_language_and_zone(app, mailbox, warned)
 def test_mail_tells_the_time_left_as_it_stands_when_sent(app, mailbox, warned):
     run_sender(app, now=HALF_GTI + timedelta(minutes=30))
     body = _mail_to(mailbox, "tech@provider.example").get_content()
-    assert "30 min of service time is left" in body
+    assert "30\N{NO-BREAK SPACE}min of service time is left" in body
