@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 . scripts/venv.sh
 ensure_venv requirements.txt
+compile_translations
 
 export FLASK_APP=wsgi
 PORT="${PORT:-5000}"

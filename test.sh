@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 . scripts/venv.sh
 ensure_venv requirements-dev.txt
+compile_translations
 
 LOCAL_PG="postgresql+psycopg://postgres@127.0.0.1:5432/test"
 if [ -z "${TEST_DATABASE_URL:-}" ] && .venv/bin/python - "$LOCAL_PG" <<'PY' 2>/dev/null

@@ -38,6 +38,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from helpdesk.billing.views import bp as billing_bp
     from helpdesk.contracts.views import bp as contracts_bp
     from helpdesk.escalation.views import bp as escalation_bp
+    from helpdesk.reporting.views import bp as reporting_bp
     from helpdesk.tickets.views import bp as tickets_bp
     from helpdesk.web import assets, errors, filters, health, i18n, security
 
@@ -46,6 +47,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(contracts_bp)
     app.register_blueprint(escalation_bp)
     app.register_blueprint(billing_bp)
+    app.register_blueprint(reporting_bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)

@@ -10,6 +10,7 @@ from helpdesk.contracts.cli import demo_command, import_command
 from helpdesk.errors import DomainError
 from helpdesk.escalation.cli import sla_cli
 from helpdesk.extensions import db
+from helpdesk.web.translations_cli import translations_cli
 
 helpdesk_cli = AppGroup("helpdesk", help="Set up the helpdesk: import, demo data, API tokens.")
 
@@ -35,3 +36,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(helpdesk_cli)
     app.cli.add_command(sla_cli)
     app.cli.add_command(billing_cli)
+    app.cli.add_command(translations_cli)

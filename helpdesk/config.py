@@ -73,6 +73,7 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "MAIL_FROM": env.get("MAIL_FROM", "helpdesk@localhost"),
         "MAIL_DIR": env.get("MAIL_DIR") or str(instance / "mail"),
         "SWEEP_INTERVAL_SECONDS": int(env.get("SWEEP_INTERVAL_SECONDS", "30")),
+        "QUEUE_REFRESH_SECONDS": int(env.get("QUEUE_REFRESH_SECONDS", "30")),
         "MAIL_INTERVAL_SECONDS": int(env.get("MAIL_INTERVAL_SECONDS", "10")),
         # /healthz fails when the scheduler has not swept for this many intervals.
         "SCHEDULER_SILENT_INTERVALS": 4,

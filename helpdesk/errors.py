@@ -1,4 +1,21 @@
-"""Domain errors: raised by services, turned into messages by views and problems by the API."""
+"""Domain errors: raised by services, turned into messages by views and problems by the API.
+
+A message is an English template with named parameters, e.g.
+`Conflict("Credit note %(number)s was already issued.", number=note.number)`. `message` is the
+English text (the API, the CLI and logs keep it stable); views show it in the reader's language
+with `helpdesk.web.errors.error_message`. The first argument of these classes is extracted into
+the catalogue (see `helpdesk.web.translations_cli.KEYWORDS`), so services stay free of Flask.
+"""
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalogue where it is declared; it is translated where it is shown."""
+    return message
+
+
+class Term(str):
+    """A parameter that is itself a catalogue message (a status, a field's name): English in
+    `message`, translated with the sentence where a person reads it."""
 
 
 class DomainError(Exception):
@@ -6,9 +23,11 @@ class DomainError(Exception):
 
     status_code = 422
 
-    def __init__(self, message: str, *, field: str | None = None):
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, *, field: str | None = None, **params):
+        self.template = message
+        self.params = params
+        self.message = message % params if params else message
+        super().__init__(self.message)
         self.field = field
 
 

@@ -25,3 +25,9 @@ ensure_venv() {
     echo "$digest" > "$stamp"
   fi
 }
+
+# The .mo files the application reads are compiled from the committed .po catalogues, never
+# committed themselves; only a catalogue newer than its .mo is compiled again.
+compile_translations() {
+  .venv/bin/python -m helpdesk.web.translations_cli compile --stale-only >/dev/null
+}

@@ -15,10 +15,16 @@ from flask_migrate import upgrade
 
 from helpdesk import create_app
 from helpdesk.extensions import db
+from helpdesk.web.translations_cli import compile_catalogues
 from tests import factories
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
 CSRF_PATTERN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def pytest_sessionstart(session):
+    """Plain `pytest` on a fresh clone: the .mo files are built, not committed."""
+    compile_catalogues(stale_only=True)
 
 
 def _pg_url(schema: str) -> str:

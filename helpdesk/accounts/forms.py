@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, SelectField
+from wtforms import EmailField, PasswordField, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length
 
 from helpdesk.web.i18n import LANGUAGES
@@ -12,6 +13,7 @@ class LoginForm(FlaskForm):
 
 
 class LanguageForm(FlaskForm):
-    language = SelectField(_l("Language"), choices=list(LANGUAGES.items()),
-                           validators=[DataRequired()])
-    next = HiddenField()
+    # Each language is named in itself, so whoever reads the other one still finds theirs.
+    language = SelectField(_l("Language"), validators=[DataRequired()],
+                           choices=[SelectChoice(code, name, render_kw={"lang": code})
+                                    for code, name in LANGUAGES.items()])

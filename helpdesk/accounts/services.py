@@ -61,7 +61,7 @@ def create_api_token(email: str, *, now: datetime) -> str:
     """A new API token for that user; only its digest is kept, so it is shown once."""
     user = find_user(email)
     if user is None:
-        raise NotFound(f"No user with e-mail {email!r}.")
+        raise NotFound("No user with e-mail %(email)r.", email=email)
     token = "hd_" + secrets.token_urlsafe(32)
     db.session.add(ApiToken(user_id=user.id, token_hash=token_digest(token), prefix=token[:10],
                             created_at=now))

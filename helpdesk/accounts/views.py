@@ -1,4 +1,4 @@
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -74,9 +74,15 @@ def logout():
 
 @bp.post("/language")
 def language():
-    """Switch the interface language: kept on the account when signed in, else in the session."""
+    """Switch the interface language: kept on the account when signed in, else in the session.
+
+    Back to the page the switch was made on, read from the Referer (sent same-origin), so that
+    pages carry no copy of their own address: a 404 looks the same whatever was asked for."""
     form = LanguageForm()
-    back = _safe_next(form.next.data) or url_for("accounts.home")
+    referrer = urlsplit(request.referrer or "")
+    same_site = referrer.netloc == request.host
+    back = (same_site and _safe_next(urlunsplit(("", "", referrer.path, referrer.query, "")))
+            or url_for("accounts.home"))
     if not form.validate_on_submit():
         flash(_("Choose one of the offered languages."), "error")
         return redirect(back)

@@ -1,5 +1,6 @@
 import re
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, StringField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
@@ -8,7 +9,7 @@ from wtforms.widgets import HiddenInput
 from helpdesk.billing.services import INVOICE_NUMBER_MAX
 
 MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
-MONTH_MESSAGE = "The month must look like 2026-10."
+MONTH_MESSAGE = _l("The month must look like 2026-10.")
 
 
 def is_month(text: str | None) -> bool:
@@ -30,13 +31,13 @@ class CloseMonthForm(FlaskForm):
     month = HiddenField(validators=[InputRequired(MONTH_MESSAGE), _month])
     contract = HiddenField(validators=[Optional(), Length(max=64)])
     invoice_number = StringField(
-        "Invoice number (optional)", filters=[_strip],
+        _l("Invoice number (optional)"), filters=[_strip],
         validators=[Optional(), Length(max=INVOICE_NUMBER_MAX)])
-    invoice_date = DateField("Invoice date (optional)", validators=[Optional()])
+    invoice_date = DateField(_l("Invoice date (optional)"), validators=[Optional()])
 
     def validate_invoice_date(self, field) -> None:
         if field.data is not None and not self.invoice_number.data:
-            raise ValidationError("Give the invoice number with its date.")
+            raise ValidationError(_l("Give the invoice number with its date."))
 
 
 class IssueMonthForm(FlaskForm):

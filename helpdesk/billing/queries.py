@@ -22,7 +22,7 @@ from helpdesk.billing.credits import (
 from helpdesk.billing.inputs import ContractMonth, active_contracts_query, load_contract_months
 from helpdesk.billing.models import CreditNote, CreditNoteStatus
 from helpdesk.billing.services import can_manage_billing, month_not_ended, preview
-from helpdesk.contracts.models import Contract, Metric
+from helpdesk.contracts.models import Contract, Metric, Priority
 from helpdesk.escalation.models import Breach
 from helpdesk.extensions import db
 from helpdesk.tickets.models import SlaClock, SlaStatus, Status, Ticket
@@ -232,6 +232,28 @@ class ClockScore:
 
 
 @dataclass(frozen=True)
+class PriorityScore:
+    """Among the clocks of one metric and one priority due in the month: met, breached (waived
+    ones included, as the target was missed) and, of those, waived."""
+
+    metric: Metric
+    priority_code: str
+    met: int
+    breached: int
+    waived: int
+
+    @property
+    def due(self) -> int:
+        return self.met + self.breached
+
+    @property
+    def met_percent(self) -> Decimal | None:
+        if not self.due:
+            return None
+        return (Decimal(self.met) * 100 / self.due).quantize(Decimal("0.1"))
+
+
+@dataclass(frozen=True)
 class ContractReport:
     contract: Contract
     timezone: str
@@ -239,6 +261,7 @@ class ContractReport:
     period_end: datetime
     tickets_opened: int
     scores: list[ClockScore]
+    priority_scores: list[PriorityScore]  # by priority order in the terms, then GTI before GTR
     breaches: list[Breach]
     downtime: timedelta
     availability_percent: Decimal
@@ -250,6 +273,22 @@ class SlaReport:
     month: str
     contracts: list[ContractReport]
     credit_notes: list[CreditNote]  # issued only: drafts are not shown to clients
+
+
+def _priority_scores(contract: Contract, met: dict[tuple[Metric, str], int],
+                     breaches: list[Breach]) -> list[PriorityScore]:
+    """Every priority of the contract's terms and every metric it guarantees, plus any other
+    priority a clock or breach of the month carries (a ticket opened under older terms)."""
+    breached: dict[tuple[Metric, str], list[Breach]] = {}
+    for breach in breaches:
+        breached.setdefault((breach.metric, breach.priority_code), []).append(breach)
+    keys = [(metric, priority.code) for priority in contract.current_version.priorities
+            for metric in Metric if priority.target(metric) is not None]
+    keys += sorted({*met, *breached} - set(keys), key=lambda key: (key[1], key[0]))
+    return [PriorityScore(metric, code, met.get((metric, code), 0),
+                          len(breached.get((metric, code), [])),
+                          sum(1 for breach in breached.get((metric, code), []) if breach.is_waived))
+            for metric, code in keys]
 
 
 def sla_report(organisation_id: int, month: str) -> SlaReport:
@@ -268,11 +307,16 @@ def sla_report(organisation_id: int, month: str) -> SlaReport:
         opened = db.session.scalar(sa.select(sa.func.count()).select_from(Ticket).where(
             Ticket.contract_id == contract.id, Ticket.created_at >= start,
             Ticket.created_at < end)) or 0
-        met = dict(db.session.execute(
-            sa.select(SlaClock.metric, sa.func.count()).join(Ticket)
-            .where(counted, SlaClock.status == SlaStatus.MET, SlaClock.due_at >= start,
-                   SlaClock.due_at < end)
-            .group_by(SlaClock.metric)).all())
+        met_by_priority = {
+            (Metric(metric), code): count for metric, code, count in db.session.execute(
+                sa.select(SlaClock.metric, Priority.code, sa.func.count())
+                .join(Ticket, Ticket.id == SlaClock.ticket_id)
+                .join(Priority, Priority.id == Ticket.priority_id)
+                .where(counted, SlaClock.status == SlaStatus.MET, SlaClock.due_at >= start,
+                       SlaClock.due_at < end)
+                .group_by(SlaClock.metric, Priority.code))}
+        met = {metric: sum(count for (counted_metric, _code), count in met_by_priority.items()
+                           if counted_metric == metric) for metric in Metric}
         breaches = list(db.session.scalars(
             sa.select(Breach).join(Ticket)
             .where(counted, Breach.contract_id == contract.id, Breach.billing_month == month)
@@ -283,7 +327,9 @@ def sla_report(organisation_id: int, month: str) -> SlaReport:
                   for metric in Metric]
         reports.append(ContractReport(
             contract=contract, timezone=inputs.terms.timezone, period_start=start,
-            period_end=end, tickets_opened=opened, scores=scores, breaches=breaches,
+            period_end=end, tickets_opened=opened, scores=scores,
+            priority_scores=_priority_scores(contract, met_by_priority, breaches),
+            breaches=breaches,
             downtime=computation.downtime, availability_percent=computation.availability_percent,
             availability_target_percent=inputs.terms.availability_target_percent))
     return SlaReport(month=month, contracts=reports,

@@ -4,6 +4,9 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_date, ngettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.utils import secure_filename
 
@@ -19,18 +22,22 @@ from helpdesk.billing.forms import (
 from helpdesk.billing.models import CreditNote
 from helpdesk.billing.services import (
     CloseSummary,
+    ContractClosing,
     InvoiceReference,
     Outcome,
     close_month,
     issue_credit_note,
     issue_month,
 )
-from helpdesk.billing.wording import VAT_EXEMPT_MENTION, month_label, percent
 from helpdesk.clock import now_utc
 from helpdesk.db import MAX_ROW_ID
 from helpdesk.errors import DomainError
 from helpdesk.extensions import db
+from helpdesk.reporting.exports import report_chart, report_csv
+from helpdesk.web.errors import error_message
+from helpdesk.web.filters import money
 from helpdesk.web.i18n import viewer_zone
+from helpdesk.web.localised import HELPERS, month_label
 from helpdesk.web.security import role_required
 
 bp = Blueprint("billing", __name__, url_prefix="/billing")
@@ -42,6 +49,10 @@ FLASHED_RESULTS = 5
 OUTCOME_CATEGORIES = {Outcome.DRAFTED: "success", Outcome.NOTHING_OWED: "info",
                       Outcome.ALREADY_ISSUED: "info", Outcome.NOT_ENDED: "error"}
 PDF = "application/pdf"
+# The page's rendering of the mention printed on notes outside the scope of VAT (the documents
+# keep helpdesk.billing.wording's English text).
+VAT_EXEMPT_MENTION = _l("Credits outside the scope of VAT: contractual penalties are "
+                        "indemnities, not the consideration for a supply.")
 
 
 def in_zone(at: datetime | None, timezone: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -54,8 +65,7 @@ def in_zone(at: datetime | None, timezone: str, fmt: str = "%Y-%m-%d %H:%M") -> 
 
 @bp.context_processor
 def billing_helpers() -> dict:
-    return {"percent": percent, "month_label": month_label, "in_zone": in_zone,
-            "VAT_EXEMPT_MENTION": VAT_EXEMPT_MENTION}
+    return {**HELPERS, "in_zone": in_zone, "VAT_EXEMPT_MENTION": VAT_EXEMPT_MENTION}
 
 
 def previous_month() -> str:
@@ -67,7 +77,7 @@ def previous_month() -> str:
 def _month_argument() -> str:
     month = request.args.get("month") or previous_month()
     if not is_month(month):
-        flash(MONTH_MESSAGE, "error")
+        flash(str(MONTH_MESSAGE), "error")
         return previous_month()
     return month
 
@@ -130,21 +140,56 @@ def _preview_page(month: str, reference: str, *, close_form: CloseMonthForm | No
                            issue_form=IssueForm(formdata=None)), status
 
 
+def _outcome_count(outcome: str, count: int) -> str:
+    texts = {
+        Outcome.DRAFTED: ngettext("%(num)d drafted", "%(num)d drafted", count),
+        Outcome.NOTHING_OWED: ngettext("%(num)d nothing owed", "%(num)d nothing owed", count),
+        Outcome.ALREADY_ISSUED: ngettext("%(num)d already issued", "%(num)d already issued", count),
+        Outcome.NOT_ENDED: ngettext("%(num)d month not ended", "%(num)d month not ended", count),
+    }
+    return texts.get(outcome, f"{count} {outcome}")
+
+
+def _closing_message(result: ContractClosing, month: str) -> str:
+    """One contract's outcome in the reader's language (the service's `message` is English, for
+    the command line)."""
+    contract, label = result.contract_reference, month_label(month)
+    note = (db.session.get(CreditNote, result.credit_note_id)
+            if result.credit_note_id is not None else None)
+    if result.outcome == Outcome.DRAFTED and note is not None:
+        return _("%(contract)s: draft credit note of %(amount)s excl. VAT for %(month)s.",
+                 contract=contract, amount=money(result.total_excl_vat, note.currency),
+                 month=label)
+    if result.outcome == Outcome.NOTHING_OWED:
+        return _("%(contract)s: nothing is owed for %(month)s, so no credit note.",
+                 contract=contract, month=label)
+    if result.outcome == Outcome.ALREADY_ISSUED and note is not None:
+        return _("%(contract)s: %(month)s already has credit note %(number)s, issued on "
+                 "%(date)s; an issued note never changes, so nothing new was created.",
+                 contract=contract, month=label, number=note.number,
+                 date=format_date(note.issue_date, "d MMM y"))
+    # A month not ended keeps the service's wording: it names the instant closing opens.
+    return result.message
+
+
 def _flash_closing(summary: CloseSummary) -> None:
     results = summary.results
     if len(results) != 1:
-        counts = ", ".join(f"{summary.count(outcome)} {outcome}" for outcome in OUTCOME_CATEGORIES
-                           if summary.count(outcome))
-        flash(f"{month_label(summary.month)} closed for {len(results)} contracts: "
-              f"{counts or 'none in force'}.", "success")
+        counts = ", ".join(_outcome_count(outcome, summary.count(outcome))
+                           for outcome in OUTCOME_CATEGORIES if summary.count(outcome))
+        flash(ngettext("%(month)s closed for %(num)d contract: %(counts)s.",
+                       "%(month)s closed for %(num)d contracts: %(counts)s.", len(results),
+                       month=month_label(summary.month), counts=counts or _("none in force")),
+              "success")
     # What needs a look first: the contracts not closed, then the drafts.
     notable = sorted((r for r in results if len(results) == 1
                       or r.outcome != Outcome.NOTHING_OWED),
                      key=lambda r: r.outcome != Outcome.NOT_ENDED)
     for result in notable[:FLASHED_RESULTS]:
-        flash(result.message, OUTCOME_CATEGORIES.get(result.outcome, "info"))
+        flash(_closing_message(result, summary.month),
+              OUTCOME_CATEGORIES.get(result.outcome, "info"))
     if len(notable) > FLASHED_RESULTS:
-        flash(f"… and {len(notable) - FLASHED_RESULTS} more: see the table.", "info")
+        flash(_("… and %(num)d more: see the table.", num=len(notable) - FLASHED_RESULTS), "info")
 
 
 @bp.post("/close")
@@ -169,7 +214,7 @@ def close():
         # Closing commits a batch at a time and lets go of what it loaded: what was signed in is
         # reloaded by the next request, so the message goes there.
         db.session.rollback()
-        flash(f"Not closed: {error.message}", "error")
+        flash(_("Not closed: %(reason)s", reason=error_message(error)), "error")
         return redirect(back)
     _flash_closing(summary)
     return redirect(back)
@@ -180,27 +225,28 @@ def close():
 def issue_all():
     form = IssueMonthForm()
     if not form.validate_on_submit():
-        flash("Nothing issued: the form expired or was altered. Review the drafts and try again.",
-              "error")
+        flash(_("Nothing issued: the form expired or was altered. Review the drafts and try "
+                "again."), "error")
         return redirect(url_for("billing.index"))
     month = form.month.data
     back = url_for("billing.index", month=month)
     if queries.draft_count(month) != form.drafts.data:
-        flash(f"Nothing issued: the drafts of {month_label(month)} changed since the page was "
-              f"shown. Review them and issue again.", "error")
+        flash(_("Nothing issued: the drafts of %(month)s changed since the page was shown. "
+                "Review them and issue again.", month=month_label(month)), "error")
         return redirect(back)
     try:
         numbers = issue_month(month, actor=_actor(), now=now_utc())
     except DomainError as error:
         db.session.rollback()
-        flash(f"Nothing more issued: {error.message}", "error")
+        flash(_("Nothing more issued: %(reason)s", reason=error_message(error)), "error")
         return redirect(back)
     if not numbers:
-        flash(f"No draft of {month_label(month)} was left to issue.", "info")
+        flash(_("No draft of %(month)s was left to issue.", month=month_label(month)), "info")
     elif len(numbers) == 1:
-        flash(f"Credit note {numbers[0]} issued.", "success")
+        flash(_("Credit note %(number)s issued.", number=numbers[0]), "success")
     else:
-        flash(f"{len(numbers)} credit notes issued, {numbers[0]} to {numbers[-1]}.", "success")
+        flash(_("%(num)d credit notes issued, %(first)s to %(last)s.", num=len(numbers),
+                first=numbers[0], last=numbers[-1]), "success")
     return redirect(back)
 
 
@@ -210,16 +256,16 @@ def issue(note_id: int):
     note = _note_or_404(note_id)
     back = url_for("billing.credit_note", note_id=note.id)
     if not IssueForm().validate_on_submit():
-        flash("Not issued: the form expired. Reload the page and try again.", "error")
+        flash(_("Not issued: the form expired. Reload the page and try again."), "error")
         return redirect(back)
     try:
         number = issue_credit_note(note.id, actor=_actor(), now=now_utc()).number
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
-        flash(f"Not issued: {error.message}", "error")
+        flash(_("Not issued: %(reason)s", reason=error_message(error)), "error")
     else:
-        flash(f"Credit note {number} issued.", "success")
+        flash(_("Credit note %(number)s issued.", number=number), "success")
     return redirect(back)
 
 
@@ -273,5 +319,18 @@ def my_credit_notes():
 @role_required(Role.CLIENT)
 def my_report():
     month = _month_argument()
-    return render_template("billing/report.html", month=month,
-                           report=queries.sla_report(current_user.organisation_id, month))
+    report = queries.sla_report(current_user.organisation_id, month)
+    charts = {item.contract.id: report_chart(item, met=_("Met"), breached=_("Breached"))
+              for item in report.contracts}
+    return render_template("billing/report.html", month=month, report=report, charts=charts)
+
+
+@bp.get("/my/report.csv")
+@role_required(Role.CLIENT)
+def my_report_csv():
+    """The report's figures for a spreadsheet; a bad month is refused, not replaced."""
+    month = request.args.get("month", "")
+    if not is_month(month):
+        return Response(str(MONTH_MESSAGE) + "\n", status=400, mimetype="text/plain")
+    report = queries.sla_report(current_user.organisation_id, month)
+    return _download(report_csv(report).encode("utf-8"), "text/csv", f"sla-report-{month}.csv")

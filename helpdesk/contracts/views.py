@@ -4,11 +4,17 @@ from flask_login import current_user
 from helpdesk.accounts.models import Role
 from helpdesk.clock import now_utc
 from helpdesk.contracts import queries
+from helpdesk.web.localised import HELPERS
 from helpdesk.web.security import role_required
 
 bp = Blueprint("contracts", __name__)
 
 READERS = tuple(Role)
+
+
+@bp.context_processor
+def contract_helpers() -> dict:
+    return HELPERS
 
 
 @bp.get("/contracts")

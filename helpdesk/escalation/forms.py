@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
@@ -6,8 +7,8 @@ from helpdesk.escalation.services import REASON_MAX
 
 
 class WaiveForm(FlaskForm):
-    reason = TextAreaField("Reason for waiving", validators=[
-        DataRequired("Say why the breach is waived."), Length(max=REASON_MAX)])
+    reason = TextAreaField(_l("Reason for waiving"), validators=[
+        DataRequired(_l("Say why the breach is waived.")), Length(max=REASON_MAX)])
 
 
 class ReadForm(FlaskForm):

@@ -3,10 +3,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from helpdesk.accounts.models import User
 from helpdesk.contracts.models import Contract, Metric
-from helpdesk.escalation.models import Breach, Notification, NotificationState, SchedulerHeartbeat
+from helpdesk.escalation.models import (
+    Breach,
+    EscalationEvent,
+    Notification,
+    NotificationState,
+    SchedulerHeartbeat,
+)
 from helpdesk.extensions import db
 
 
@@ -15,10 +22,15 @@ def unread_count(user: User) -> int:
         Notification.recipient_id == user.id, Notification.read_at.is_(None))) or 0
 
 
-def notifications_for(user: User, *, limit: int = 100) -> list[Notification]:
-    return list(db.session.scalars(
-        sa.select(Notification).where(Notification.recipient_id == user.id)
-        .order_by(Notification.id.desc()).limit(limit)))
+def notification_page(user: User, *, before_id: int | None, limit: int) -> list[Notification]:
+    """The user's notifications newest first, keyset-paginated by id, with what their lines
+    are worded from."""
+    query = (sa.select(Notification).where(Notification.recipient_id == user.id)
+             .order_by(Notification.id.desc()).limit(limit)
+             .options(selectinload(Notification.event).selectinload(EscalationEvent.ticket)))
+    if before_id is not None:
+        query = query.where(Notification.id < before_id)
+    return list(db.session.scalars(query))
 
 
 def breaches(*, month: str, contract_reference: str | None = None,

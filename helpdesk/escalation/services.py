@@ -346,3 +346,15 @@ def waive_breach(breach: Breach, *, actor: User, reason: str, now: datetime) -> 
     record_audit(actor=actor, now=now, entity="breach", entity_id=breach.id, action="waive",
                  changes={"waived": [False, True]}, reason=reason)
     return breach
+
+
+def mark_notifications_read(user: User, *, now: datetime, notification_id: int | None = None) -> int:
+    """Mark the user's unread notifications read (all, or the one given); how many changed.
+
+    Only unread ones change, so repeating it is harmless and keeps the first reading time.
+    """
+    query = sa.update(Notification).where(Notification.recipient_id == user.id,
+                                          Notification.read_at.is_(None))
+    if notification_id is not None:
+        query = query.where(Notification.id == notification_id)
+    return db.session.execute(query.values(read_at=now)).rowcount

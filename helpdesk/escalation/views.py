@@ -2,6 +2,8 @@ import re
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from helpdesk.accounts.models import TICKET_STAFF, Organisation, Role
@@ -12,10 +14,12 @@ from helpdesk.errors import DomainError
 from helpdesk.escalation import queries
 from helpdesk.escalation.forms import ReadForm, WaiveForm
 from helpdesk.escalation.messages import notification_subject
-from helpdesk.escalation.models import Breach, Notification
-from helpdesk.escalation.services import waive_breach
+from helpdesk.escalation.models import Breach
+from helpdesk.escalation.services import mark_notifications_read, waive_breach
 from helpdesk.extensions import db
+from helpdesk.web.errors import error_message
 from helpdesk.web.i18n import viewer_zone
+from helpdesk.web.localised import month_label
 from helpdesk.web.security import role_required
 
 bp = Blueprint("escalation", __name__)
@@ -23,6 +27,7 @@ bp.add_app_template_global(notification_subject)
 
 MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 BREACH_READERS = (Role.FINANCE, Role.ADMIN, Role.TEAM_LEAD)
+NOTIFICATION_PAGE_SIZE = 50
 
 
 @bp.app_context_processor
@@ -39,26 +44,38 @@ def current_month() -> str:
 @bp.get("/notifications")
 @role_required(*TICKET_STAFF)
 def notifications():
+    before = _row_id(request.args.get("before"))
+    rows = queries.notification_page(current_user, before_id=before,
+                                   limit=NOTIFICATION_PAGE_SIZE + 1)
+    older = rows[NOTIFICATION_PAGE_SIZE - 1].id if len(rows) > NOTIFICATION_PAGE_SIZE else None
     return render_template("escalation/notifications.html",
-                           notifications=queries.notifications_for(current_user),
-                           form=ReadForm())
+                           notifications=rows[:NOTIFICATION_PAGE_SIZE], older=older,
+                           paged=before is not None, form=ReadForm())
 
 
 @bp.post("/notifications/read")
 @role_required(*TICKET_STAFF)
 def mark_read():
     form = ReadForm()
-    if form.validate_on_submit():
-        query = sa.update(Notification).where(Notification.recipient_id == current_user.id,
-                                              Notification.read_at.is_(None))
-        if "notification" in request.form:
-            only = _row_id(request.form["notification"])
-            if only is None:
-                abort(400, "Not a notification of yours.")
-            query = query.where(Notification.id == only)
-        db.session.execute(query.values(read_at=now_utc()))
-        db.session.commit()
-    return redirect(url_for("escalation.notifications"))
+    if not form.validate_on_submit():
+        abort(400, _("The form expired. Reload the page and try again."))
+    only = None
+    if "notification" in request.form:
+        only = _row_id(request.form["notification"])
+        if only is None:
+            abort(400, _("Not a notification of yours."))
+    changed = mark_notifications_read(current_user, notification_id=only, now=now_utc())
+    db.session.commit()
+    if only is not None:
+        flash(_("Notification marked as read.") if changed
+              else _("That notification was already read."), "success")
+    elif changed:
+        flash(ngettext("%(num)d notification marked as read.",
+                       "%(num)d notifications marked as read.", changed), "success")
+    else:
+        flash(_("Every notification was already read."), "success")
+    return redirect(url_for("escalation.notifications",
+                            before=_row_id(request.form.get("before"))))
 
 
 def _row_id(text: str | None) -> int | None:
@@ -72,7 +89,7 @@ def _row_id(text: str | None) -> int | None:
 def breaches():
     month = request.args.get("month") or current_month()
     if not MONTH.fullmatch(month):
-        flash("The month must look like 2026-10.", "error")
+        flash(_("The month must look like 2026-10."), "error")
         month = current_month()
     metric = request.args.get("metric") or None
     waived = {"yes": True, "no": False}.get(request.args.get("waived", ""))
@@ -83,6 +100,7 @@ def breaches():
                             waived=waived)
     return render_template(
         "escalation/breaches.html", breaches=rows, month=month, form=WaiveForm(formdata=None),
+        month_label=month_label,
         contracts=db.session.scalars(sa.select(Contract).order_by(Contract.reference)).all(),
         organisations=db.session.scalars(sa.select(Organisation).order_by(Organisation.name)).all(),
         filters=request.args, can_waive=current_user.role in (Role.FINANCE, Role.ADMIN))
@@ -99,17 +117,17 @@ def waive(breach_id: int):
     if not form.validate_on_submit():
         for errors in form.errors.values():
             for error in errors:
-                flash(f"Not waived: {error}", "error")
+                flash(_("Not waived: %(reason)s", reason=error), "error")
         return redirect(back)
     try:
         waive_breach(breach, actor=current_user, reason=form.reason.data, now=now_utc())
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
-        flash(f"Not waived: {error.message}", "error")
+        flash(_("Not waived: %(reason)s", reason=error_message(error)), "error")
     else:
-        flash(f"Breach of {breach.ticket.number} ({breach.metric.value.upper()}) waived.",
-              "success")
+        flash(_("Breach of %(ticket)s (%(clock)s) waived.", ticket=breach.ticket.number,
+                clock=breach.metric.value.upper()), "success")
     return redirect(back)
 
 

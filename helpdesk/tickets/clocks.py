@@ -147,21 +147,6 @@ def breach_reached(clock: TicketClock) -> bool:
                                              and clock.status != SlaStatus.PAUSED)
 
 
-def urgency(ticket: Ticket, *, now: datetime) -> str | None:
-    """The queue's flag for the clock that runs: "breached", "at risk" (past the last warning
-    before the breach, as recorded by the sweep), or None."""
-    levels = [level for level in threshold_levels(ticket.priority) if level < BREACH_LEVEL]
-    flag = None
-    for row in ticket.clocks:
-        if row.stopped_at is not None or row.status in (SlaStatus.PAUSED, SlaStatus.CANCELLED):
-            continue
-        if row.due_at is not None and row.due_at <= now:
-            return "breached"
-        if levels and row.escalation_level >= levels[-1]:
-            flag = "at risk"
-    return flag
-
-
 def _queue_position(ticket: Ticket, clocks: dict[str, TicketClock]) -> tuple[QueueRank, datetime | None]:
     if ticket.status not in OPEN_STATUSES:
         return QueueRank.NOT_OPEN, None

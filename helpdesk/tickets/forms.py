@@ -1,5 +1,7 @@
 from datetime import UTC
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
@@ -25,20 +27,21 @@ def priority_value(contract: Contract, code: str) -> str:
 
 
 class NewTicketForm(FlaskForm):
-    contract = SelectField("Contract", validators=[DataRequired("Choose a contract.")])
-    priority = SelectField("Priority", validators=[DataRequired("Choose a priority.")])
-    title = StringField("Title", validators=[DataRequired("Give the incident a title."),
+    contract = SelectField(_l("Contract"), validators=[DataRequired(_l("Choose a contract."))])
+    priority = SelectField(_l("Priority"), validators=[DataRequired(_l("Choose a priority."))])
+    title = StringField(_l("Title"), validators=[DataRequired(_l("Give the incident a title.")),
                                              Length(max=TITLE_MAX)])
     description = TextAreaField(
-        "Description", validators=[DataRequired("Describe the incident."), Length(max=BODY_MAX)]
+        _l("Description"),
+        validators=[DataRequired(_l("Describe the incident.")), Length(max=BODY_MAX)]
     )
-    attachment = FileField("Attachment (optional)")
+    attachment = FileField(_l("Attachment (optional)"))
 
     def set_contracts(self, contracts: list[Contract]) -> None:
-        self.contract.choices = [("", "— choose —")] + [
+        self.contract.choices = [("", _("— choose —"))] + [
             (c.reference, f"{c.reference} — {c.title}") for c in contracts
         ]
-        self.priority.choices = {"": [("", "— choose —")]} | {
+        self.priority.choices = {"": [("", _("— choose —"))]} | {
             c.reference: [(priority_value(c, p.code), priority_label(p))
                           for p in c.current_version.priorities]
             for c in contracts
@@ -46,7 +49,7 @@ class NewTicketForm(FlaskForm):
 
     def validate_priority(self, field) -> None:
         if field.data and not field.data.startswith(f"{self.contract.data}|"):
-            raise ValidationError("Choose a priority of the selected contract.")
+            raise ValidationError(_("Choose a priority of the selected contract."))
 
     @property
     def priority_code(self) -> str:
@@ -54,15 +57,15 @@ class NewTicketForm(FlaskForm):
 
 
 class ReplyForm(FlaskForm):
-    body = TextAreaField("Message", validators=[DataRequired("Write a message."),
+    body = TextAreaField(_l("Message"), validators=[DataRequired(_l("Write a message.")),
                                                 Length(max=BODY_MAX)])
-    attachment = FileField("File for the message (optional)")
+    attachment = FileField(_l("File for the message (optional)"))
 
 
 class NoteForm(FlaskForm):
-    body = TextAreaField("Internal note", validators=[DataRequired("Write the note."),
+    body = TextAreaField(_l("Internal note"), validators=[DataRequired(_l("Write the note.")),
                                                       Length(max=BODY_MAX)])
-    attachment = FileField("File for the note (optional)")
+    attachment = FileField(_l("File for the note (optional)"))
 
 
 class ConfirmForm(FlaskForm):
@@ -70,23 +73,23 @@ class ConfirmForm(FlaskForm):
 
 
 class ReopenForm(FlaskForm):
-    reason = TextAreaField("Why is it not solved? (optional)",
+    reason = TextAreaField(_l("Why is it not solved? (optional)"),
                            validators=[Optional(), Length(max=REASON_MAX)])
 
 
 class CancelForm(FlaskForm):
-    reason = TextAreaField("Reason for cancelling", validators=[
-        DataRequired("Say why the ticket is cancelled."), Length(max=REASON_MAX)])
+    reason = TextAreaField(_l("Reason for cancelling"), validators=[
+        DataRequired(_l("Say why the ticket is cancelled.")), Length(max=REASON_MAX)])
 
 
 class ReprioritiseForm(FlaskForm):
-    priority = SelectField("New priority", validators=[DataRequired("Choose a priority.")])
-    reason = TextAreaField("Reason for the change", validators=[
-        DataRequired("Say why the priority changes."), Length(max=REASON_MAX)])
+    priority = SelectField(_l("New priority"), validators=[DataRequired(_l("Choose a priority."))])
+    reason = TextAreaField(_l("Reason for the change"), validators=[
+        DataRequired(_l("Say why the priority changes.")), Length(max=REASON_MAX)])
 
 
 class AssignForm(FlaskForm):
-    assignee = SelectField("Assign to", validators=[DataRequired("Choose a person.")])
+    assignee = SelectField(_l("Assign to"), validators=[DataRequired(_l("Choose a person."))])
 
 
 class LocalDateTimeField(DateTimeLocalField):
@@ -100,7 +103,7 @@ class LocalDateTimeField(DateTimeLocalField):
         kwargs.setdefault("format", ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M",
                                      "%Y-%m-%d %H:%M:%S"])
         kwargs.setdefault("invalid_value_message",
-                          "Enter a date and time, e.g. 2026-11-30 09:00.")
+                          _l("Enter a date and time, e.g. 2026-11-30 09:00."))
         super().__init__(label, validators, tz=viewer_zone, **kwargs)
 
     def _value(self):
@@ -118,31 +121,32 @@ class LocalDateTimeField(DateTimeLocalField):
         try:
             instant = local.astimezone(UTC)
         except OverflowError:
-            raise ValueError("Enter a date between the years 2 and 9998.") from None
+            raise ValueError(_("Enter a date between the years 2 and 9998.")) from None
         if instant.astimezone(local.tzinfo).replace(tzinfo=None) != local.replace(tzinfo=None):
-            raise ValueError(f"{local:%Y-%m-%d %H:%M} does not exist in {local.tzinfo} (the "
-                             "clocks go forward then); enter a time before or after the change.")
+            raise ValueError(_("%(time)s does not exist in %(zone)s (the clocks go forward then); "
+                               "enter a time before or after the change.",
+                               time=f"{local:%Y-%m-%d %H:%M}", zone=local.tzinfo))
         self.data = instant
 
 
 class RecordOutageForm(FlaskForm):
-    started_at = LocalDateTimeField("Start", validators=[
-        InputRequired("Say when the outage started.")])
-    ended_at = LocalDateTimeField("End (leave empty while it lasts)", validators=[Optional()])
+    started_at = LocalDateTimeField(_l("Start"), validators=[
+        InputRequired(_l("Say when the outage started."))])
+    ended_at = LocalDateTimeField(_l("End (leave empty while it lasts)"), validators=[Optional()])
 
 
 class EndOutageForm(FlaskForm):
-    ended_at = LocalDateTimeField("End (leave empty for now)", validators=[Optional()])
+    ended_at = LocalDateTimeField(_l("End (leave empty for now)"), validators=[Optional()])
 
 
 class CorrectOutageForm(FlaskForm):
-    started_at = LocalDateTimeField("Start", validators=[
-        InputRequired("Say when the outage started.")])
-    ended_at = LocalDateTimeField("End (leave empty if it still lasts)", validators=[Optional()])
-    reason = TextAreaField("Reason for the correction", validators=[
-        DataRequired("Say why the outage is corrected."), Length(max=REASON_MAX)])
+    started_at = LocalDateTimeField(_l("Start"), validators=[
+        InputRequired(_l("Say when the outage started."))])
+    ended_at = LocalDateTimeField(_l("End (leave empty if it still lasts)"), validators=[Optional()])
+    reason = TextAreaField(_l("Reason for the correction"), validators=[
+        DataRequired(_l("Say why the outage is corrected.")), Length(max=REASON_MAX)])
 
 
 class DeleteOutageForm(FlaskForm):
-    reason = TextAreaField("Reason for deleting", validators=[
-        DataRequired("Say why the outage is deleted."), Length(max=REASON_MAX)])
+    reason = TextAreaField(_l("Reason for deleting"), validators=[
+        DataRequired(_l("Say why the outage is deleted.")), Length(max=REASON_MAX)])

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from helpdesk.accounts.models import TICKET_STAFF, User
 from helpdesk.audit.services import diff, record_audit
-from helpdesk.errors import Conflict, DomainError, Forbidden
+from helpdesk.errors import N_, Conflict, DomainError, Forbidden, Term
 from helpdesk.extensions import db
 from helpdesk.tickets.models import Outage, Status, Ticket
 from helpdesk.tickets.rules import REASON_MAX
@@ -32,26 +32,28 @@ def _require_staff(actor: User, doing: str) -> None:
 
 def _instant(value: datetime | None, *, field: str, label: str) -> datetime:
     if not isinstance(value, datetime):
-        raise DomainError(f"{label} is required.", field=field)
+        raise DomainError("%(label)s is required.", field=field, label=Term(label))
     if value.tzinfo is None or value.utcoffset() is None:
-        raise DomainError(f"{label} must be an instant with its time zone, e.g. "
-                          "2026-11-30T09:00:00Z.", field=field)
+        raise DomainError("%(label)s must be an instant with its time zone, e.g. "
+                          "%(example)s.", field=field, label=Term(label),
+                          example="2026-11-30T09:00:00Z")
     try:
         return value.astimezone(UTC)
     except OverflowError:  # the first or last hours of years 1 and 9999, shifted to UTC
-        raise DomainError(f"{label} is out of range.", field=field) from None
+        raise DomainError("%(label)s is out of range.", field=field,
+                          label=Term(label)) from None
 
 
 def _interval(started_at: datetime | None, ended_at: datetime | None, *,
               now: datetime) -> tuple[datetime, datetime | None]:
     """Checked, in UTC: aware, begun, not ending in the future nor before it started."""
-    start = _instant(started_at, field="started_at", label="The start")
+    start = _instant(started_at, field="started_at", label=N_("The start"))
     if start > now:
         raise DomainError("The outage cannot start in the future: record it once it has begun.",
                           field="started_at")
     if ended_at is None:
         return start, None
-    end = _instant(ended_at, field="ended_at", label="The end")
+    end = _instant(ended_at, field="ended_at", label=N_("The end"))
     if end > now:
         raise DomainError("The end cannot be in the future: end the outage once service is "
                           "restored.", field="ended_at")
@@ -60,12 +62,17 @@ def _interval(started_at: datetime | None, ended_at: datetime | None, *,
     return start, end
 
 
+REASON_REQUIRED = {"corrected": N_("Say why the outage is corrected."),
+                   "deleted": N_("Say why the outage is deleted.")}
+
+
 def _reason(value: str | None, *, doing: str) -> str:
     text = (value or "").strip()
     if not text:
-        raise DomainError(f"Say why the outage is {doing}.", field="reason")
+        raise DomainError(REASON_REQUIRED[doing], field="reason")
     if len(text) > REASON_MAX:
-        raise DomainError(f"The reason must be at most {REASON_MAX} characters.", field="reason")
+        raise DomainError("The reason must be at most %(max)s characters.", field="reason",
+                          max=REASON_MAX)
     if any((ord(ch) < 32 and ch not in "\n\r\t") or ord(ch) == 127 for ch in text):
         raise DomainError("The reason contains control characters; remove them.", field="reason")
     return text
@@ -77,8 +84,8 @@ def _refuse_second_ongoing(ticket_id: int, *, besides: int | None = None) -> Non
         query = query.where(Outage.id != besides)
     ongoing = db.session.scalar(query.limit(1))
     if ongoing is not None:
-        raise Conflict(f"Outage #{ongoing} of this ticket is still ongoing: end it first, "
-                       "a ticket has at most one ongoing outage.")
+        raise Conflict("Outage #%(outage)s of this ticket is still ongoing: end it first, "
+                       "a ticket has at most one ongoing outage.", outage=ongoing)
 
 
 def _state(outage: Outage) -> dict:

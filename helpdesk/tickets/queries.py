@@ -1,18 +1,24 @@
 """Reads of tickets. Every read takes the viewer, so tenant scoping is in the signature."""
-from datetime import datetime
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, load_only, selectinload
 
-from helpdesk.accounts.models import TICKET_STAFF, Role, User
-from helpdesk.contracts.models import Priority
-from helpdesk.db import MAX_ROW_ID
+from helpdesk.accounts.models import TICKET_STAFF, Organisation, Role, User
+from helpdesk.contracts.models import EscalationThreshold, Priority
+from helpdesk.db import MAX_ROW_ID, UTCDateTime
 from helpdesk.extensions import db
+from helpdesk.tickets.clocks import BREACH_LEVEL
 from helpdesk.tickets.models import (
     OPEN_STATUSES,
     Attachment,
     Outage,
     QueueRank,
+    SlaClock,
+    SlaStatus,
     Ticket,
     parse_number,
 )
@@ -73,17 +79,179 @@ def ticket_page(viewer: User, *, before_id: int | None, limit: int,
     return list(db.session.scalars(query))
 
 
-def open_queue(viewer: User, *, limit: int = 200) -> list[Ticket]:
-    """Open tickets by urgency: overdue first, then least time left, paused clocks after."""
-    query = (
-        visible_tickets(viewer)
-        .where(Ticket.sla_rank < QueueRank.NOT_OPEN)
-        .order_by(Ticket.sla_rank, Ticket.sla_due_at, Ticket.id)
-        .limit(limit)
-        .options(*LISTED, selectinload(Ticket.clocks),
-                 selectinload(Ticket.priority).selectinload(Priority.escalations))
-    )
-    return list(db.session.scalars(query))
+class QueueState(StrEnum):
+    """What the queue can be narrowed to, by the state of a ticket's running clock."""
+
+    RUNNING = "running"  # counting and not past due (at risk included)
+    PAUSED = "paused"  # waiting on the client
+    AT_RISK = "at_risk"  # past the last warning before the breach, as the sweep recorded it
+    BREACHED = "breached"  # past due and still counting
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What a technician narrows the queue to; every part is optional and they combine."""
+
+    assignee_id: int | None = None
+    unassigned: bool = False
+    organisation_id: int | None = None
+    priority_code: str | None = None
+    state: QueueState | None = None
+    text: str | None = None
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+CURSOR_PATTERN = re.compile(r"^([0-8])\.(\d{1,18})?\.(\d{1,10})$")
+QUEUE_NUMBER = re.compile(r"^(#|T-?)?0*(\d{1,10})$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class QueueCursor:
+    """The position after the last ticket of a page, in the queue's order (rank, due, id)."""
+
+    rank: int
+    due_at: datetime | None
+    ticket_id: int
+
+    @classmethod
+    def after(cls, ticket: Ticket) -> "QueueCursor":
+        return cls(ticket.sla_rank, ticket.sla_due_at, ticket.id)
+
+    def encode(self) -> str:
+        due = "" if self.due_at is None else str((self.due_at - EPOCH) // MICROSECOND)
+        return f"{self.rank}.{due}.{self.ticket_id}"
+
+    @classmethod
+    def decode(cls, text: str) -> "QueueCursor | None":
+        """The cursor a "next page" link carries; None when the text is not one."""
+        match = CURSOR_PATTERN.match(text or "")
+        if not match:
+            return None
+        rank, due, ticket_id = int(match.group(1)), match.group(2), int(match.group(3))
+        # Only counting tickets have a due instant in the queue's order, and they all do.
+        if (rank == QueueRank.COUNTING) != (due is not None) or not 0 < ticket_id <= MAX_ROW_ID:
+            return None
+        try:
+            due_at = None if due is None else EPOCH + int(due) * MICROSECOND
+        except OverflowError:
+            return None
+        return cls(rank, due_at, ticket_id)
+
+
+def queue_number(text: str) -> tuple[int, bool] | None:
+    """The ticket id a search means by "T-000123", "t-123", "#123" or "123", and whether it can
+    only be a number (with its prefix) or might be words of a title too (bare digits)."""
+    match = QUEUE_NUMBER.match(text.strip())
+    if not match or not 0 < int(match.group(2)) <= MAX_ROW_ID:
+        return None
+    return int(match.group(2)), match.group(1) is not None
+
+
+def _at_risk(now: datetime) -> sa.ColumnElement[bool]:
+    """A clock still counting, not yet due, whose last warning before the breach the sweep
+    has recorded."""
+    last_warning = (
+        sa.select(sa.func.max(EscalationThreshold.at_percent))
+        .where(EscalationThreshold.priority_id == Ticket.priority_id,
+               EscalationThreshold.at_percent < BREACH_LEVEL)
+        .scalar_subquery())
+    return sa.exists().where(
+        SlaClock.ticket_id == Ticket.id, SlaClock.stopped_at.is_(None),
+        SlaClock.status == SlaStatus.RUNNING, SlaClock.due_at > now,
+        SlaClock.escalation_level >= last_warning)
+
+
+def _queue_conditions(filters: QueueFilter, now: datetime | None) -> list[sa.ColumnElement]:
+    conditions = []
+    if filters.assignee_id is not None:
+        conditions.append(Ticket.assignee_id == filters.assignee_id)
+    if filters.unassigned:
+        conditions.append(Ticket.assignee_id.is_(None))
+    if filters.organisation_id is not None:
+        conditions.append(Ticket.organisation_id == filters.organisation_id)
+    if filters.priority_code:
+        conditions.append(Ticket.priority_id.in_(
+            sa.select(Priority.id).where(Priority.code == filters.priority_code)))
+    if filters.state is not None:
+        if now is None:
+            raise ValueError("filtering the queue by state needs `now`")
+        counting = Ticket.sla_rank == QueueRank.COUNTING
+        conditions.append({
+            QueueState.PAUSED: Ticket.sla_rank == QueueRank.PAUSED,
+            QueueState.BREACHED: sa.and_(counting, Ticket.sla_due_at <= now),
+            QueueState.RUNNING: sa.and_(counting, Ticket.sla_due_at > now),
+            QueueState.AT_RISK: sa.and_(counting, Ticket.sla_due_at > now, _at_risk(now)),
+        }[filters.state])
+    text = (filters.text or "").strip()
+    if text:
+        pattern = "%" + re.sub(r"([\\%_])", r"\\\1", text) + "%"
+        number = queue_number(text)
+        if number is not None and number[1]:
+            conditions.append(Ticket.id == number[0])  # one index lookup, no scan of titles
+        else:
+            matches = [Ticket.title.ilike(pattern, escape="\\")]
+            if number is not None:
+                matches.append(Ticket.id == number[0])
+            conditions.append(sa.or_(*matches))
+    return conditions
+
+
+QUEUE_ORDER = (Ticket.sla_rank, Ticket.sla_due_at, Ticket.id)
+# What a queue row shows and its countdown reads (stored clocks, calendar, thresholds). The
+# rows' single parents come in the page's own query, joined: fewer round trips per page.
+# Only the columns a row shows are read: not the description, which may be long.
+QUEUE_LISTED = (
+    load_only(Ticket.id, Ticket.organisation_id, Ticket.priority_id, Ticket.assignee_id,
+              Ticket.status, Ticket.title, Ticket.sla_rank, Ticket.sla_due_at),
+    joinedload(Ticket.organisation).load_only(Organisation.name),
+    joinedload(Ticket.assignee).load_only(User.name),
+    joinedload(Ticket.priority).load_only(Priority.code, Priority.label, Priority.calendar_id)
+    .joinedload(Priority.calendar),
+    joinedload(Ticket.priority).selectinload(Priority.escalations),
+    selectinload(Ticket.clocks).load_only(
+        SlaClock.metric, SlaClock.status, SlaClock.target_seconds, SlaClock.due_at,
+        SlaClock.stopped_at))
+
+
+def open_queue(viewer: User, *, now: datetime | None = None, filters: QueueFilter | None = None,
+               after: QueueCursor | None = None, limit: int = 200) -> list[Ticket]:
+    """Open tickets by urgency: overdue first, then least time left, paused clocks after.
+
+    Keyset-paginated over (rank, due, id), which the index `ix_tickets_queue` holds in that
+    order: a deep page costs what the first does. Counting tickets all have a due instant and
+    the others none, so after a counting ticket one row comparison continues the order; after a
+    paused one, the rest of its rank, then the ranks after it, are two index ranges.
+    """
+    query = visible_tickets(viewer).where(*_queue_conditions(filters or QueueFilter(), now))
+    rank = Ticket.sla_rank
+    if after is None:
+        ranges = [query.where(rank < QueueRank.NOT_OPEN)]
+    elif after.rank == QueueRank.COUNTING:
+        ranges = [query.where(sa.tuple_(*QUEUE_ORDER) > sa.tuple_(
+            sa.literal(after.rank, sa.SmallInteger), sa.literal(after.due_at, UTCDateTime()),
+            sa.literal(after.ticket_id, sa.Integer)), rank < QueueRank.NOT_OPEN)]
+    else:
+        ranges = [query.where(rank == after.rank, Ticket.sla_due_at.is_(None),
+                              Ticket.id > after.ticket_id),
+                  query.where(rank > after.rank, rank < QueueRank.NOT_OPEN)]
+    tickets: list[Ticket] = []
+    for part in ranges:
+        tickets += db.session.scalars(
+            part.order_by(*QUEUE_ORDER).limit(limit - len(tickets)).options(*QUEUE_LISTED))
+        if len(tickets) >= limit:
+            break
+    return tickets
+
+
+def queue_organisations() -> list[Organisation]:
+    """The organisations a technician can narrow the queue to, by name."""
+    return list(db.session.scalars(sa.select(Organisation).order_by(Organisation.name)))
+
+
+def priority_codes() -> list[str]:
+    """Every priority code of any contract, for narrowing the queue: P1 means P1 everywhere."""
+    return list(db.session.scalars(sa.select(Priority.code).distinct().order_by(Priority.code)))
 
 
 def assignable_users() -> list[User]:

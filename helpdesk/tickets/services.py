@@ -5,7 +5,7 @@ from typing import Callable
 from helpdesk.accounts.models import ASSIGNABLE, Role, User
 from helpdesk.audit.services import record_audit
 from helpdesk.contracts.models import Contract
-from helpdesk.errors import DomainError, Forbidden, NotFound
+from helpdesk.errors import N_, DomainError, Forbidden, NotFound, Term
 from helpdesk.extensions import db
 from helpdesk.tickets.attachments import StoredFile
 from helpdesk.tickets.clocks import refresh_clocks
@@ -25,12 +25,14 @@ def _text(value: str | None, *, field: str, label: str, max_length: int,
           multiline: bool = True) -> str:
     text = (value or "").strip()
     if not text:
-        raise DomainError(f"{label} is required.", field=field)
+        raise DomainError("%(label)s is required.", field=field, label=Term(label))
     if len(text) > max_length:
-        raise DomainError(f"{label} must be at most {max_length} characters.", field=field)
+        raise DomainError("%(label)s must be at most %(max)s characters.", field=field,
+                          label=Term(label), max=max_length)
     allowed = "\n\r\t" if multiline else ""
     if any((ord(ch) < 32 and ch not in allowed) or ord(ch) == 127 for ch in text):
-        raise DomainError(f"{label} contains control characters; remove them.", field=field)
+        raise DomainError("%(label)s contains control characters; remove them.", field=field,
+                          label=Term(label))
     return text
 
 
@@ -80,15 +82,14 @@ def open_ticket(*, actor: User, contract: Contract, priority_code: str, title: s
     if actor.role not in (Role.CLIENT, Role.TECHNICIAN, Role.TEAM_LEAD, Role.ADMIN):
         raise Forbidden("Your role cannot open tickets.")
     if not contract.is_active_on(now.date()):
-        raise DomainError(f"Contract {contract.reference} is not active.", field="contract")
+        raise DomainError("Contract %(contract)s is not active.", field="contract",
+                          contract=contract.reference)
     version = contract.current_version
     priority = version.priority((priority_code or "").strip())
     if priority is None:
-        raise DomainError(
-            f"Contract {contract.reference} has no priority {priority_code!r}; choose one of "
-            + ", ".join(p.code for p in version.priorities) + ".",
-            field="priority",
-        )
+        raise DomainError("Contract %(contract)s has no priority %(code)r; choose one of "
+                          "%(choices)s.", field="priority", contract=contract.reference,
+                          code=priority_code, choices=", ".join(p.code for p in version.priorities))
     ticket = Ticket(
         organisation_id=contract.organisation_id,
         contract=contract,
@@ -96,8 +97,8 @@ def open_ticket(*, actor: User, contract: Contract, priority_code: str, title: s
         priority=priority,
         requester_id=actor.id,
         status=Status.NEW,
-        title=_text(title, field="title", label="Title", max_length=TITLE_MAX, multiline=False),
-        description=_text(description, field="description", label="Description",
+        title=_text(title, field="title", label=N_("Title"), max_length=TITLE_MAX, multiline=False),
+        description=_text(description, field="description", label=N_("Description"),
                           max_length=BODY_MAX),
         created_at=now,
         updated_at=now,
@@ -127,7 +128,7 @@ def take_ticket(ticket: Ticket, *, actor: User, now: datetime) -> Ticket:
 
 def reply_to_ticket(ticket: Ticket, *, actor: User, body: str, now: datetime,
                     attachment: StoredFile | None = None) -> TicketMessage:
-    body = _text(body, field="body", label="Message", max_length=BODY_MAX)
+    body = _text(body, field="body", label=N_("Message"), max_length=BODY_MAX)
     before = ticket.status
     _move(ticket, Action.REPLY, actor=actor, now=now)
     message = TicketMessage(ticket=ticket, author_id=actor.id, is_internal=False, body=body,
@@ -149,7 +150,7 @@ def reply_to_ticket(ticket: Ticket, *, actor: User, body: str, now: datetime,
 
 def add_note(ticket: Ticket, *, actor: User, body: str, now: datetime,
              attachment: StoredFile | None = None) -> TicketMessage:
-    body = _text(body, field="body", label="Note", max_length=BODY_MAX)
+    body = _text(body, field="body", label=N_("Note"), max_length=BODY_MAX)
     _move(ticket, Action.NOTE, actor=actor, now=now)
     message = TicketMessage(ticket=ticket, author_id=actor.id, is_internal=True, body=body,
                             created_at=now)
@@ -200,7 +201,7 @@ def reopen_ticket(ticket: Ticket, *, actor: User, now: datetime, reason: str = "
 
 
 def cancel_ticket(ticket: Ticket, *, actor: User, reason: str, now: datetime) -> Ticket:
-    reason = _text(reason, field="reason", label="Reason", max_length=REASON_MAX)
+    reason = _text(reason, field="reason", label=N_("Reason"), max_length=REASON_MAX)
     _move(ticket, Action.CANCEL, actor=actor, now=now, reason=reason)
     _event(ticket, EventKind.CANCELLED, actor=actor, now=now, reason=reason)
     refresh_clocks(ticket, now=now)
@@ -209,14 +210,15 @@ def cancel_ticket(ticket: Ticket, *, actor: User, reason: str, now: datetime) ->
 
 def reprioritise_ticket(ticket: Ticket, *, actor: User, priority_code: str, reason: str,
                         now: datetime) -> Ticket:
-    reason = _text(reason, field="reason", label="Reason", max_length=REASON_MAX)
+    reason = _text(reason, field="reason", label=N_("Reason"), max_length=REASON_MAX)
     # A new priority comes from the terms the ticket was opened under, never newer ones.
     priority = ticket.contract_version.priority((priority_code or "").strip())
     if priority is None:
-        raise DomainError(f"Contract {ticket.contract.reference} has no priority "
-                          f"{priority_code!r}.", field="priority")
+        raise DomainError("Contract %(contract)s has no priority %(code)r.", field="priority",
+                          contract=ticket.contract.reference, code=priority_code)
     if priority.id == ticket.priority_id:
-        raise DomainError(f"The ticket is already {priority.code}.", field="priority")
+        raise DomainError("The ticket is already %(code)s.", field="priority",
+                          code=priority.code)
     _move(ticket, Action.REPRIORITISE, actor=actor, now=now, reason=reason)
     before = ticket.priority.code
     ticket.priority = priority
@@ -242,10 +244,11 @@ def _set_assignee(ticket: Ticket, assignee: User | None, *, actor: User, now: da
 def assign_ticket(ticket: Ticket, *, actor: User, assignee: User | None,
                   now: datetime) -> Ticket:
     if assignee is not None and (assignee.role not in ASSIGNABLE or not assignee.is_active):
-        raise DomainError(f"{assignee.email} cannot be assigned tickets.", field="assignee")
+        raise DomainError("%(email)s cannot be assigned tickets.", field="assignee",
+                          email=assignee.email)
     if assignee is not None and assignee is ticket.assignee:
-        raise DomainError(f"The ticket is already assigned to {assignee.name}.",
-                          field="assignee")
+        raise DomainError("The ticket is already assigned to %(name)s.", field="assignee",
+                          name=assignee.name)
     _move(ticket, Action.ASSIGN, actor=actor, now=now)
     _set_assignee(ticket, assignee, actor=actor, now=now)
     return ticket

@@ -13,6 +13,8 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 
@@ -23,9 +25,9 @@ from helpdesk.contracts import queries as contract_queries
 from helpdesk.db import MAX_ROW_ID
 from helpdesk.errors import DomainError
 from helpdesk.extensions import db
-from helpdesk.tickets import outages, queries, services
+from helpdesk.tickets import outages, queries, services, wording
 from helpdesk.tickets.attachments import StoredFile, store_file, stored_path
-from helpdesk.tickets.clocks import ticket_clocks, urgency
+from helpdesk.tickets.clocks import ticket_clocks
 from helpdesk.tickets.forms import (
     AssignForm,
     CancelForm,
@@ -42,7 +44,16 @@ from helpdesk.tickets.forms import (
     priority_label,
 )
 from helpdesk.tickets.models import Outage, Status, Ticket
+from helpdesk.tickets.queue import (
+    QueueFilterForm,
+    countdown_due,
+    countdown_time,
+    countdown_words,
+)
+from helpdesk.tickets.queue import countdown as queue_countdown
 from helpdesk.tickets.workflow import Action, allowed_actions
+from helpdesk.web.errors import error_message
+from helpdesk.web.filters import status_label
 from helpdesk.web.i18n import viewer_zone
 from helpdesk.web.security import role_required
 
@@ -51,12 +62,6 @@ bp = Blueprint("tickets", __name__)
 STAFF = tuple(TICKET_STAFF)
 READERS = (Role.CLIENT, Role.FINANCE, *STAFF)
 PAGE_SIZE = 50
-SEGMENT_LABELS = {
-    "counted": "counted",
-    "outside_hours": "not counted: outside service hours",
-    "paused": "not counted: waiting on the client",
-    "stopped": "not counted: stopped until reopened",
-}
 
 # Each action's form and how its data becomes the use case's arguments.
 ACTION_FORMS = {
@@ -75,17 +80,31 @@ ACTION_FORMS = {
         form.assignee.data)}),
 }
 
+# What the page says once an action is done.
+ACTION_DONE = {
+    Action.TAKE: _l("You took the ticket in charge."),
+    Action.REPLY: _l("Reply sent."),
+    Action.NOTE: _l("Internal note added."),
+    Action.WAIT: _l("The ticket now waits on the client."),
+    Action.RESUME: _l("Work on the ticket resumed."),
+    Action.RESOLVE: _l("Ticket resolved."),
+    Action.CONFIRM: _l("Resolution confirmed: the ticket is closed."),
+    Action.REOPEN: _l("Ticket reopened."),
+    Action.CANCEL: _l("Ticket cancelled."),
+    Action.REPRIORITISE: _l("Priority changed."),
+    Action.ASSIGN: _l("Assignee changed."),
+}
 
 # Each change to a recorded outage: its form, the use case, and what the flash says.
 OUTAGE_CHANGES = {
     "end": (EndOutageForm, lambda outage, form, now: outages.end_outage(
         outage, actor=current_user, ended_at=form.ended_at.data or now.replace(microsecond=0),
-        now=now), "Outage ended."),
+        now=now), _l("Outage ended.")),
     "correct": (CorrectOutageForm, lambda outage, form, now: outages.correct_outage(
         outage, actor=current_user, started_at=form.started_at.data,
-        ended_at=form.ended_at.data, reason=form.reason.data, now=now), "Outage corrected."),
+        ended_at=form.ended_at.data, reason=form.reason.data, now=now), _l("Outage corrected.")),
     "delete": (DeleteOutageForm, lambda outage, form, now: outages.delete_outage(
-        outage, actor=current_user, reason=form.reason.data, now=now), "Outage deleted."),
+        outage, actor=current_user, reason=form.reason.data, now=now), _l("Outage deleted.")),
 }
 
 
@@ -115,15 +134,15 @@ def _ticket_or_404(number: str, *, for_update: bool = False) -> Ticket:
 def _apply_domain_error(form, error: DomainError) -> None:
     field = getattr(form, error.field, None) if error.field else None
     if field is not None and hasattr(field, "errors"):
-        field.errors = [*field.errors, error.message]
+        field.errors = [*field.errors, error_message(error)]
     else:
-        form.form_errors.append(error.message)
+        form.form_errors.append(error_message(error))
 
 
 def _action_forms(ticket: Ticket, submitted: tuple[Action, object] | None = None) -> dict:
     forms = {}
     for action in allowed_actions(ticket.status, current_user.role):
-        form_class, _ = ACTION_FORMS[action]
+        form_class = ACTION_FORMS[action][0]
         if submitted and submitted[0] == action:
             form = submitted[1]
         else:
@@ -132,11 +151,11 @@ def _action_forms(ticket: Ticket, submitted: tuple[Action, object] | None = None
         for field in form:
             field.id = field.label.field_id = f"{action.value}-{field.name}"
         if action == Action.REPRIORITISE:
-            form.priority.choices = [("", "— choose —")] + [
+            form.priority.choices = [("", _("— choose —"))] + [
                 (p.code, priority_label(p)) for p in ticket.contract_version.priorities
                 if p.id != ticket.priority_id]
         if action == Action.ASSIGN:
-            form.assignee.choices = [("", "— choose —")] + [
+            form.assignee.choices = [("", _("— choose —"))] + [
                 (u.email, u.name) for u in queries.assignable_users()
                 if u.id != ticket.assignee_id]
         forms[action.value] = form
@@ -182,10 +201,19 @@ def _render_ticket(ticket: Ticket, submitted=None, status: int = 200, *, outage_
                    if staff or a.message is None or not a.message.is_internal]
     audit = trail("ticket", ticket.number) if staff else []
     listed = queries.ticket_outages(ticket)
+    clocks = ticket_clocks(ticket, now=now)
+    explained = {metric: {"name": wording.metric_name(metric),
+                          "state": wording.clock_state(clock.status),
+                          "promise": wording.promise(metric, clock),
+                          "due_reason": wording.due_reason(clock),
+                          "timeline": wording.timeline(ticket, metric, clock)}
+                 for metric, clock in clocks.items()}
     return render_template("tickets/ticket.html", ticket=ticket, messages=messages,
                            attachments=attachments, audit=audit, staff=staff,
-                           clocks=ticket_clocks(ticket, now=now),
-                           segment_labels=SEGMENT_LABELS,
+                           clocks=clocks, explained=explained,
+                           guarantee=wording.guarantee(ticket.priority),
+                           effects=wording.action_effects(clocks, staff=staff),
+                           audit_action=wording.audit_action, audit_field=wording.audit_field,
                            forms=_action_forms(ticket, submitted),
                            outages=listed, outage_forms=_outage_forms(ticket, listed, outage_form),
                            manage_outages=outages.can_manage_outages(current_user),
@@ -200,17 +228,51 @@ def index():
         before = None
     tickets = queries.ticket_page(current_user, before_id=before, limit=PAGE_SIZE + 1)
     next_before = tickets[PAGE_SIZE - 1].id if len(tickets) > PAGE_SIZE else None
-    return render_template("tickets/index.html", tickets=tickets[:PAGE_SIZE],
-                           next_before=next_before)
+    tickets = tickets[:PAGE_SIZE]
+    now = now_utc()
+    clocks = {ticket.id: [(metric, clock.status.value, wording.clock_in_words(clock))
+                          for metric, clock in ticket_clocks(ticket, now=now).items()]
+              for ticket in tickets}
+    return render_template("tickets/index.html", tickets=tickets, clocks=clocks,
+                           next_before=next_before, paged=before is not None)
 
 
 @bp.get("/queue")
 @role_required(*STAFF)
 def queue():
+    """The open tickets by urgency, filtered from the query string and paged by a cursor.
+
+    With `fragment=rows` only the rows and the page links are sent: the page's script swaps
+    them in every QUEUE_REFRESH_SECONDS, keeping its filters, page and scroll.
+    """
     now = now_utc()
-    tickets = queries.open_queue(current_user)
-    return render_template("tickets/queue.html", tickets=tickets, now=now,
-                           flags={t.id: urgency(t, now=now) for t in tickets})
+    form = QueueFilterForm(formdata=request.args)
+    form.set_choices(queries.queue_organisations(), queries.priority_codes())
+    valid = form.validate()
+    after = queries.QueueCursor.decode(request.args.get("after", ""))
+    cursor_error = bool(request.args.get("after")) and after is None
+    listed = queries.open_queue(current_user, now=now, filters=form.filters(current_user),
+                                after=after, limit=PAGE_SIZE + 1)
+    tickets = listed[:PAGE_SIZE]
+    boundaries: dict = {}
+    context = {
+        "form": form, "tickets": tickets, "now": now,
+        "countdowns": {t.id: queue_countdown(t, now=now, boundaries=boundaries)
+                       for t in tickets},
+        "words": countdown_words(), "countdown_time": countdown_time,
+        "countdown_due": countdown_due,
+        "status_labels": {status: status_label(status) for status in Status},
+        "filter_args": form.query_args(), "paged": after is not None,
+        "next_cursor": queries.QueueCursor.after(tickets[-1]).encode()
+        if len(listed) > PAGE_SIZE else None,
+        "refresh_seconds": current_app.config["QUEUE_REFRESH_SECONDS"],
+        "cursor_error": cursor_error,
+    }
+    status = 200 if valid and not cursor_error else 400
+    if request.args.get("fragment") == "rows":
+        return (render_template("tickets/_queue_fragment.html", **context), status,
+                {"X-Queue-Fragment": "rows", "Cache-Control": "no-store"})
+    return render_template("tickets/queue.html", **context), status
 
 
 @bp.route("/tickets/new", methods=["GET", "POST"])
@@ -233,10 +295,14 @@ def new():
             db.session.rollback()
             _apply_domain_error(form, error)
         else:
-            flash(f"Incident {ticket.number} recorded.", "success")
+            flash(_("Incident %(number)s recorded.", number=ticket.number), "success")
             return redirect(url_for("tickets.show", number=ticket.number))
     status = 400 if form.is_submitted() else 200
-    return render_template("tickets/new.html", form=form, contracts=contracts), status
+    guarantees = {contract.reference: [wording.guarantee(priority)
+                                       for priority in contract.current_version.priorities]
+                  for contract in contracts}
+    return render_template("tickets/new.html", form=form, contracts=contracts,
+                           guarantees=guarantees), status
 
 
 @bp.get("/tickets/<number>")
@@ -258,7 +324,7 @@ def act(number: str, action: str):
     forms = _action_forms(ticket, (action, form)) if action in allowed_actions(
         ticket.status, current_user.role) else {}
     if action.value not in forms:
-        flash(f"You cannot {action.value} this ticket now.", "error")
+        flash(_("You cannot %(action)s this ticket now.", action=action.value), "error")
         return _render_ticket(ticket, status=409)
     if form.validate_on_submit():
         try:
@@ -274,7 +340,7 @@ def act(number: str, action: str):
             _apply_domain_error(form, error)
             ticket = _ticket_or_404(number)
         else:
-            flash(f"Done: {action.value}.", "success")
+            flash(str(ACTION_DONE[action]), "success")
             return redirect(url_for("tickets.show", number=ticket.number))
     return _render_ticket(ticket, (action, form), status=400)
 
@@ -308,7 +374,7 @@ def record_outage(number: str):
             _apply_domain_error(form, error)
             ticket = _ticket_or_404(number)
         else:
-            flash("Outage recorded.", "success")
+            flash(_("Outage recorded."), "success")
             return redirect(url_for("tickets.show", number=ticket.number, _anchor="outages"))
     return _render_ticket(ticket, status=400, outage_form=("record", form))
 
@@ -331,6 +397,6 @@ def change_outage(number: str, outage_id: int, change: str):
             _apply_domain_error(form, error)
             ticket = _ticket_or_404(number)
         else:
-            flash(done, "success")
+            flash(str(done), "success")
             return redirect(url_for("tickets.show", number=ticket.number, _anchor="outages"))
     return _render_ticket(ticket, status=400, outage_form=(f"{change}-{outage_id}", form))

@@ -1,8 +1,10 @@
 """The ticket status machine, in one place: which action may move a ticket from which status."""
 from enum import StrEnum
 
+from flask_babel import lazy_gettext as _l
+
 from helpdesk.accounts.models import TICKET_STAFF, Role
-from helpdesk.errors import Conflict, Forbidden
+from helpdesk.errors import N_, Conflict, Forbidden, Term
 from helpdesk.tickets.models import Status
 
 S = Status
@@ -49,15 +51,18 @@ CLIENT_TRANSITIONS: dict[Action, dict[Status, Status]] = {
     Action.REOPEN: {S.RESOLVED: S.REOPENED},
 }
 
-STATUS_LABELS = {
-    S.NEW: "new",
-    S.IN_PROGRESS: "in progress",
-    S.WAITING_ON_CLIENT: "waiting on client",
-    S.RESOLVED: "resolved",
-    S.CLOSED: "closed",
-    S.REOPENED: "reopened",
-    S.CANCELLED: "cancelled",
+# English names, stable in API error messages; STATUS_LABELS reads them in the viewer's language
+# (lazily: outside a request they stay English).
+STATUS_NAMES = {
+    S.NEW: N_("new"),
+    S.IN_PROGRESS: N_("in progress"),
+    S.WAITING_ON_CLIENT: N_("waiting on client"),
+    S.RESOLVED: N_("resolved"),
+    S.CLOSED: N_("closed"),
+    S.REOPENED: N_("reopened"),
+    S.CANCELLED: N_("cancelled"),
 }
+STATUS_LABELS = {status: _l(name) for status, name in STATUS_NAMES.items()}
 
 
 # How each action reads in a sentence: "Cannot <phrase> a ticket that is resolved."
@@ -73,6 +78,35 @@ ACTION_PHRASES = {
     Action.CANCEL: "cancel",
     Action.REPRIORITISE: "reprioritise",
     Action.ASSIGN: "assign",
+}
+
+# The refusals as whole sentences, so each language can build them its own way; in English they
+# read as ACTION_PHRASES put in "Your role cannot … a ticket." and "Cannot … a ticket that is …".
+ROLE_REFUSALS = {
+    Action.TAKE: N_("Your role cannot take in charge a ticket."),
+    Action.REPLY: N_("Your role cannot reply to a ticket."),
+    Action.NOTE: N_("Your role cannot add a note to a ticket."),
+    Action.WAIT: N_("Your role cannot put on hold a ticket."),
+    Action.RESUME: N_("Your role cannot resume a ticket."),
+    Action.RESOLVE: N_("Your role cannot resolve a ticket."),
+    Action.CONFIRM: N_("Your role cannot confirm the resolution of a ticket."),
+    Action.REOPEN: N_("Your role cannot reopen a ticket."),
+    Action.CANCEL: N_("Your role cannot cancel a ticket."),
+    Action.REPRIORITISE: N_("Your role cannot reprioritise a ticket."),
+    Action.ASSIGN: N_("Your role cannot assign a ticket."),
+}
+STATUS_REFUSALS = {
+    Action.TAKE: N_("Cannot take in charge a ticket that is %(status)s."),
+    Action.REPLY: N_("Cannot reply to a ticket that is %(status)s."),
+    Action.NOTE: N_("Cannot add a note to a ticket that is %(status)s."),
+    Action.WAIT: N_("Cannot put on hold a ticket that is %(status)s."),
+    Action.RESUME: N_("Cannot resume a ticket that is %(status)s."),
+    Action.RESOLVE: N_("Cannot resolve a ticket that is %(status)s."),
+    Action.CONFIRM: N_("Cannot confirm the resolution of a ticket that is %(status)s."),
+    Action.REOPEN: N_("Cannot reopen a ticket that is %(status)s."),
+    Action.CANCEL: N_("Cannot cancel a ticket that is %(status)s."),
+    Action.REPRIORITISE: N_("Cannot reprioritise a ticket that is %(status)s."),
+    Action.ASSIGN: N_("Cannot assign a ticket that is %(status)s."),
 }
 
 
@@ -93,9 +127,8 @@ def next_status(action: Action, status: Status, role: Role) -> Status:
     """The status after `action`, or a clear refusal."""
     transitions = _transitions_for(role)
     if action not in transitions:
-        raise Forbidden(f"Your role cannot {ACTION_PHRASES[action]} a ticket.")
+        raise Forbidden(ROLE_REFUSALS[action])
     target = transitions[action].get(status)
     if target is None:
-        raise Conflict(f"Cannot {ACTION_PHRASES[action]} a ticket that is "
-                       f"{STATUS_LABELS[status]}.")
+        raise Conflict(STATUS_REFUSALS[action], status=Term(STATUS_NAMES[status]))
     return target

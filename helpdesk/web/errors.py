@@ -1,37 +1,72 @@
-"""Error pages for people and problem documents for the API, never a stack trace."""
+"""Error pages for people and problem documents for the API, never a stack trace.
+
+Pages speak the reader's language; problem documents stay in English, a contract with machines.
+"""
 import logging
 
 from flask import Flask, render_template, request
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException
 
 from helpdesk.api.problems import problem
+from helpdesk.errors import DomainError, Term
 from helpdesk.tickets.attachments import format_size
 
 logger = logging.getLogger(__name__)
+
+
+def error_message(error: DomainError) -> str:
+    """A domain error in the reader's language (its `message` stays English for the API)."""
+    params = {name: _(value) if isinstance(value, Term) else value
+              for name, value in error.params.items()}
+    return _(error.template, **params)
 
 
 def _wants_problem() -> bool:
     return request.path.startswith("/api/")
 
 
+def _page(code: int, title: str, message: str):
+    return render_template("errors/error.html", code=code, title=title, message=message), code
+
+
+# werkzeug's names and descriptions are English; pages use these for the codes people meet.
+def _http_texts() -> dict[int, tuple[str, str]]:
+    return {
+        400: (_("Bad request"), _("The request could not be understood. Go back and try again.")),
+        401: (_("Sign-in required"), _("Sign in to see this page.")),
+        403: (_("Forbidden"), _("Your account does not give access to this page.")),
+        404: (_("Page not found"),
+              _("This page does not exist, or it is not yours to see. Check the address or go "
+                "back to the helpdesk.")),
+        405: (_("Method not allowed"), _("This address does not accept that kind of request.")),
+        410: (_("Gone"), _("This page no longer exists.")),
+        429: (_("Too many requests"), _("Too many requests in a short time: wait a moment and "
+                                        "try again.")),
+        503: (_("Service unavailable"), _("The helpdesk is briefly unavailable: try again in a "
+                                          "few minutes.")),
+    }
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
-        message = "The form expired or was not sent by this site. Reload the page and try again."
         if _wants_problem():
-            return problem(400, "CSRF check failed", message)
-        return render_template("errors/error.html", code=400, title="Form refused",
-                               message=message), 400
+            return problem(400, "CSRF check failed", "The form expired or was not sent by this "
+                           "site. Reload the page and try again.")
+        return _page(400, _("Form refused"), _("The form expired or was not sent by this site. "
+                                               "Reload the page and try again."))
 
     @app.errorhandler(413)
     def too_large(error):
         limit = format_size(app.config["MAX_ATTACHMENT_BYTES"])
-        message = f"The upload is too large: attachments may be at most {limit}. Nothing was saved."
         if _wants_problem():
-            return problem(413, "Payload Too Large", message)
-        return render_template("errors/error.html", code=413, title="Upload too large",
-                               message=message), 413
+            return problem(413, "Payload Too Large", f"The upload is too large: attachments may "
+                           f"be at most {limit}. Nothing was saved.")
+        return _page(413, _("Upload too large"),
+                     _("The upload is too large: attachments may be at most %(limit)s. Nothing "
+                       "was saved.", limit=limit))
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
@@ -41,13 +76,18 @@ def init_app(app: Flask) -> None:
             response = problem(error.code or 500, error.name, error.description)
             response.headers.extend(headers)
             return response
-        return render_template("errors/error.html", code=error.code, title=error.name,
-                               message=error.description), error.code, headers
+        title, message = _http_texts().get(error.code, (error.name, error.description))
+        # A view that aborts with its own explanation (abort(400, "…")) keeps it.
+        if error.description != type(error).description:
+            message = error.description
+        return render_template("errors/error.html", code=error.code, title=title,
+                               message=message), error.code, headers
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
         logger.exception("unhandled error on %s %s", request.method, request.path)
         if _wants_problem():
             return problem(500, "Internal Server Error", "Something went wrong on our side.")
-        return render_template("errors/error.html", code=500, title="Something went wrong",
-                               message=InternalServerError.description), 500
+        return _page(500, _("Something went wrong"),
+                     _("Something went wrong on our side. Try again in a moment; if it goes on, "
+                       "tell your contact at the service desk."))

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 from flask import Flask
-from flask_babel import format_currency, format_decimal, get_locale, gettext, pgettext
+from flask_babel import format_currency, format_decimal, get_locale, pgettext
 from flask_babel import lazy_gettext as _l
 
 from helpdesk.accounts.models import Role
@@ -95,7 +95,7 @@ def role_label(role: Role) -> str:
 
 
 def status_label(value) -> str:
-    return gettext(STATUS_LABELS.get(value, value))
+    return str(STATUS_LABELS.get(value, value))
 
 
 def init_app(app: Flask) -> None:

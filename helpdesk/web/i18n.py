@@ -1,7 +1,7 @@
 """Languages and time zones: the signed-in user's choice, else the browser's, else French."""
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import Babel, get_locale
 from flask_login import current_user
 
@@ -12,6 +12,8 @@ SESSION_KEY = "language"
 
 
 def select_locale() -> str:
+    if not has_request_context():  # the CLI and the scheduler: mails choose their own language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = getattr(current_user, "language", None) or session.get(SESSION_KEY)
     if chosen in LANGUAGES:
         return chosen

@@ -2,10 +2,12 @@
 from functools import wraps
 
 from flask import Flask, abort, request
+from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from helpdesk.accounts.models import Role
 from helpdesk.accounts.services import user_for_session
+from helpdesk.errors import N_
 from helpdesk.extensions import login_manager
 
 CONTENT_SECURITY_POLICY = (
@@ -33,7 +35,8 @@ def role_required(*roles: Role):
 
 def init_app(app: Flask) -> None:
     login_manager.login_view = "accounts.login"
-    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message = N_("Please sign in to continue.")
+    login_manager.localize_callback = gettext
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
 

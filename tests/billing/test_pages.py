@@ -222,7 +222,7 @@ def test_a_client_lists_only_its_issued_notes(app, ledger, books, browser):
         as_text=True)
     assert "AV-2026-0002" in page and "AV-2026-0001" not in page
     assert f"/billing/credit-notes/{other}" not in page
-    assert "300.00 EUR" in main(page) and "360.00 EUR" in main(page)
+    assert "€300.00" in main(page) and "€360.00" in main(page)
 
 
 def test_a_client_sees_no_draft_in_its_list(books, browser):
@@ -237,7 +237,7 @@ def test_a_client_reads_its_issued_note(books, browser):
     note_id = issued()
     page = as_person(browser, books, "client").get(f"/billing/credit-notes/{note_id}").get_data(
         as_text=True)
-    assert "AV-2026-0001" in page and "360.00 EUR" in main(page)
+    assert "AV-2026-0001" in page and "€360.00" in main(page)
     assert "/issue" not in page and "DRAFT" not in page
 
 
@@ -270,9 +270,9 @@ def test_the_month_page_lists_each_contract_with_what_closing_would_credit(books
     organisation, _, breaches, credit, note, _ = listed["CT-SHOP"]
     assert organisation == "Boutique Exemple SARL"
     assert breaches == "3 unwaived"
-    assert credit == "300.00 EUR"
+    assert credit == "€300.00"
     assert note == "none"
-    assert listed["CT-OTHER"][2:5] == ["none", "0.00 EUR", "none"]
+    assert listed["CT-OTHER"][2:5] == ["none", "€0.00", "none"]
     assert f'href="/breaches?month={OCTOBER}&amp;contract=CT-SHOP"' in page
 
 
@@ -282,18 +282,18 @@ def test_the_month_page_counts_waived_breaches_apart(ledger, books, browser):
     db.session.commit()
     page = as_person(browser, books, "finance").get(f"/billing/?month={OCTOBER}").get_data(
         as_text=True)
-    assert rows(page)["CT-SHOP"][2:4] == ["2 unwaived, 1 waived", "300.00 EUR"]
+    assert rows(page)["CT-SHOP"][2:4] == ["2 unwaived, 1 waived", "€300.00"]
 
 
 def test_the_month_page_shows_drafts_and_issued_notes(books, browser):
     closed()
     page = as_person(browser, books, "finance").get(f"/billing/?month={OCTOBER}").get_data(
         as_text=True)
-    assert rows(page)["CT-SHOP"][4] == "draft 300.00 EUR"
+    assert rows(page)["CT-SHOP"][4] == "draft €300.00"
     assert "Issue 1 draft — numbers are final" in page
     issue_month(OCTOBER, actor=None, now=AFTER_OCTOBER)
     page = browser.get(f"/billing/?month={OCTOBER}").get_data(as_text=True)
-    assert rows(page)["CT-SHOP"][4] == "AV-2026-0001 issued 2026-11-02"
+    assert rows(page)["CT-SHOP"][4] == "AV-2026-0001 issued 2 Nov 2026"
     assert "numbers are final" not in page
     assert f"/billing/{OCTOBER}/credit-notes.csv" in page
 
@@ -326,7 +326,7 @@ def test_closing_the_month_through_the_form_drafts_the_worked_example(app, books
     response = browser.post("/billing/close", {"month": OCTOBER})
     assert response.headers["Location"].endswith(f"/billing/?month={OCTOBER}")
     page = browser.follow(response)
-    assert ("CT-SHOP: draft credit note of 300.00 EUR excl. VAT for October 2026."
+    assert ("CT-SHOP: draft credit note of €300.00 excl. VAT for October 2026."
             in flashes(page))
     assert "October 2026 closed for 2 contracts: 1 drafted, 1 nothing owed." in flashes(page)
     assert notes(app) == [("CT-SHOP", CreditNoteStatus.DRAFT, None, 300)]
@@ -335,7 +335,7 @@ def test_closing_the_month_through_the_form_drafts_the_worked_example(app, books
     document = main(browser.get(f"/billing/credit-notes/{note_id}").get_data(as_text=True))
     assert "Total excl. VAT 300.00" in document
     assert "VAT 20 % 60.00" in document
-    assert "Total incl. VAT 360.00 EUR" in document
+    assert "Total incl. VAT €360.00" in document
     assert "DRAFT" in document
 
 
@@ -346,7 +346,7 @@ def test_closing_one_contract_with_an_invoice_reference(app, books, browser):
         "invoice_date": "2026-10-01"})
     assert response.headers["Location"].endswith(f"/billing/{OCTOBER}/CT-SHOP")
     page = browser.follow(response)
-    assert flashes(page) == ["CT-SHOP: draft credit note of 300.00 EUR excl. VAT for October 2026."]
+    assert flashes(page) == ["CT-SHOP: draft credit note of €300.00 excl. VAT for October 2026."]
     with app.app_context():
         note = db.session.scalar(sa.select(CreditNote))
         assert (note.invoice_number, note.invoice_date) == ("F-2026-0117", date(2026, 10, 1))
@@ -443,12 +443,12 @@ def test_the_preview_explains_every_amount(books, browser):
         as_text=True))
     # The GTR of the first ticket: due 16:00, resolved 18:30, 2 % of the fee per started hour.
     assert ("T-000001 GTR · P1 2026-10-05 16:00 CEST 2026-10-05 18:30 CEST 2 h 30 min 3 "
-            "2 % of the fee × 3 started hours 60.00 EUR") in page
+            "2 % of the fee × 3 started hours €60.00") in page
     assert "T-000002 GTI · P1 2026-10-12 11:00 CEST" in page
-    assert "100.00 EUR fixed" in page
+    assert "€100.00 fixed" in page
     assert "Availability 99.732 % below the 99.9 % target: 10 % of the monthly fee" in page
-    assert "Cap: credits limited to 30 % of the fee, 300.00 EUR (360.00 EUR before the cap)" in page
-    assert "Total excl. VAT 300.00 EUR VAT 20 % 60.00 EUR Total incl. VAT 360.00 EUR" in page
+    assert "Cap: credits limited to 30 % of the fee, €300.00 (€360.00 before the cap)" in page
+    assert "Total excl. VAT €300.00 VAT 20 % €60.00 Total incl. VAT €360.00" in page
     assert "Downtime 2 h" in page and "Scheduled 31 d 1 h (24/7)" in page
     assert "Measured 99.732 %" in page and "Target 99.9 %" in page
 
@@ -461,9 +461,9 @@ def test_the_preview_shows_waived_breaches_struck_through(ledger, books, browser
         as_text=True)
     waived = re.search(r'<tr class="waived">(.*?)</tr>', page, re.S)[1]
     assert f"waived: {REASON}" in text(waived)
-    assert "<del>60.00 EUR</del>" in waived
+    assert "<del>€60.00</del>" in waived
     # 100 + 100 + 100: exactly the cap, no cap line.
-    assert "Total excl. VAT 300.00 EUR" in main(page) and "Cap:" not in main(page)
+    assert "Total excl. VAT €300.00" in main(page) and "Cap:" not in main(page)
 
 
 @pytest.mark.parametrize("path", [f"/billing/{OCTOBER}/CT-NOPE", "/billing/2026-13/CT-SHOP",
@@ -482,7 +482,7 @@ def test_issuing_a_draft_through_the_form_numbers_it(app, books, browser):
     page = browser.follow(response)
     assert "Credit note AV-2026-0001 issued." in flashes(page)
     assert "Credit note AV-2026-0001" in main(page) and "DRAFT" not in page
-    assert "Issue date 2026-11-02" in main(page)
+    assert "Issue date 2 Nov 2026" in main(page)
     assert notes(app) == [("CT-SHOP", CreditNoteStatus.ISSUED, "AV-2026-0001", 300)]
 
 
@@ -540,14 +540,14 @@ def test_the_credit_note_page_shows_the_whole_document(books, browser):
     note_id = issued()
     page = main(as_person(browser, books, "finance").get(
         f"/billing/credit-notes/{note_id}").get_data(as_text=True))
-    for expected in ("Credit note AV-2026-0001", "Issue date 2026-11-02",
+    for expected in ("Credit note AV-2026-0001", "Issue date 2 Nov 2026",
                      "Contract CT-SHOP — Maintenance", "Period October 2026:",
                      "Relates to the invoice of 2026-10 under contract CT-SHOP",
                      "Seller Helpdesk Services SAS", "Client Boutique Exemple SARL",
                      "1 rue Exemple, 49300 Cholet", "VAT number: FR00123456789",
                      "Company registration: 123456789",
                      "T-000001 · GTR · P1 · due 2026-10-05 16:00 CEST · actual 2026-10-05 18:30 "
-                     "CEST · delay 2 h 30 min", "Total incl. VAT 360.00 EUR",
+                     "CEST · delay 2 h 30 min", "Total incl. VAT €360.00",
                      "Reason: Service credits owed under contract CT-SHOP"):
         assert expected in page, expected
 
@@ -626,7 +626,7 @@ def test_the_report_shows_met_percentages_availability_and_breaches(books, brows
     assert "GTR met 50.0 % 50.0 % — 1 met, 1 breached, of 2 due" in content
     assert re.search(r'<meter [^>]*value="50.0"', page)
     assert "Availability 99.732 % — 2 h of downtime (target 99.9 %, missed" in content
-    assert "T-000001 GTR · P1 2026-10-05 16:00 CEST 2 h 30 min" in content
+    assert "T-000001 GTR · P1 5 Oct 2026, 16:00 CEST 2 h 30 min" in content
     assert "CT-OTHER" not in content
 
 
@@ -648,8 +648,8 @@ def test_the_report_shows_credits_only_once_issued(books, browser):
     assert "300.00" not in content
     issue_month(OCTOBER, actor=None, now=AFTER_OCTOBER)
     content = main(browser.get(f"/billing/my/report?month={OCTOBER}").get_data(as_text=True))
-    assert ("AV-2026-0001 (CT-SHOP, issued 2026-11-02): 300.00 EUR excl. VAT, "
-            "360.00 EUR incl. VAT") in content
+    assert ("AV-2026-0001 (CT-SHOP, issued 2026-11-02): €300.00 excl. VAT, "
+            "€360.00 incl. VAT") in content
 
 
 def test_the_report_of_another_organisation_shows_only_its_own_contracts(books, browser):
@@ -672,6 +672,6 @@ def test_a_note_outside_the_scope_of_vat_prints_the_mention(ledger, books, brows
     note_id = closed()
     page = main(as_person(browser, books, "finance").get(
         f"/billing/credit-notes/{note_id}").get_data(as_text=True))
-    assert "Total credited 300.00 EUR" in page
+    assert "Total credited €300.00" in page
     assert VAT_EXEMPT_MENTION in page
     assert "Total incl. VAT" not in page

@@ -164,7 +164,7 @@ def test_client_sees_public_reply_but_not_internal_note(world, opened_ticket, li
     page.goto(f"/tickets/{opened_ticket}")
     page.get_by_label("Message", exact=True).fill(reply)
     page.get_by_role("button", name="Send the reply").click()
-    expect(page.get_by_role("status")).to_have_text("Done: reply.")
+    expect(page.get_by_role("status")).to_have_text("Reply sent.")
     page.get_by_label("Internal note", exact=True).fill(note)
     page.get_by_role("button", name="Add the internal note").click()
     expect(page.locator("article.message.internal")).to_contain_text(note)

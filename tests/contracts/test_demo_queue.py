@@ -9,8 +9,8 @@ from helpdesk.contracts.demo_queue import OPEN_STORIES, QUEUE_MARKER
 from helpdesk.contracts.models import Priority
 from helpdesk.escalation.models import Breach
 from helpdesk.extensions import db
-from helpdesk.tickets.clocks import urgency
 from helpdesk.tickets.models import OPEN_STATUSES, QueueRank, Status, Ticket
+from helpdesk.tickets.queue import countdown
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)  # a Friday, 10:00 in Paris
 
@@ -18,8 +18,9 @@ NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)  # a Friday, 10:00 in Paris
 def open_tickets() -> dict[str, Ticket]:
     return {ticket.title: ticket for ticket in db.session.scalars(
         sa.select(Ticket).where(Ticket.status.in_(OPEN_STATUSES))
-        .options(selectinload(Ticket.clocks),
-                 selectinload(Ticket.priority).selectinload(Priority.escalations)))}
+        .options(selectinload(Ticket.clocks), selectinload(Ticket.priority)
+                 .selectinload(Priority.escalations), selectinload(Ticket.priority)
+                 .selectinload(Priority.calendar)))}
 
 
 def test_demo_opens_tickets_in_every_queue_state(app):
@@ -28,9 +29,9 @@ def test_demo_opens_tickets_in_every_queue_state(app):
         db.session.commit()
         tickets = open_tickets()
         assert report.queue.tickets == len(tickets) == len(OPEN_STORIES)
-        flags = {title: urgency(ticket, now=NOW) for title, ticket in tickets.items()}
-        assert flags[QUEUE_MARKER] == "breached"
-        assert flags["Paiements PayPal refusés"] == "at risk"
+        states = {title: countdown(ticket, now=NOW).state for title, ticket in tickets.items()}
+        assert states[QUEUE_MARKER] == "breached"
+        assert states["Paiements PayPal refusés"] == "at_risk"
         assert tickets["Factures PDF sans logo"].status == Status.WAITING_ON_CLIENT
         assert tickets["Factures PDF sans logo"].sla_rank == QueueRank.PAUSED
         assert tickets["Base de données saturée"].assignee.email == "tech@example.com"

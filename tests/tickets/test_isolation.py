@@ -292,6 +292,13 @@ WEB_ACCESS = {
                                     CREDIT_NOTE),
     "billing.my_credit_notes": ("GET", "/billing/my/credit-notes", None, CLIENT_PAGE),
     "billing.my_report": ("GET", "/billing/my/report", None, CLIENT_PAGE),
+    "billing.my_report_csv": ("GET", "/billing/my/report.csv?month=2026-10", None, CLIENT_PAGE),
+    "reporting.dashboard": ("GET", "/dashboard", None,
+                            {"anonymous": LOGIN, "client": 404, "finance": 200, "tech": 404,
+                             "lead": 200, "admin": 200}),
+    "reporting.table_csv": ("GET", "/dashboard/compliance-by-month.csv", None,
+                            {"anonymous": LOGIN, "client": 404, "finance": 200, "tech": 404,
+                             "lead": 200, "admin": 200}),
 }
 API_ACCESS = {
     "api.list_tickets": ("GET", "/api/v1/tickets", None,
@@ -330,8 +337,8 @@ API_ACCESS = {
                            "lead": 422, "admin": 422}),
 }
 # Routes open to everyone, or that only send people elsewhere: nothing to protect.
-PUBLIC = {"static", "accounts.home", "accounts.login", "accounts.logout", "api.openapi",
-          "health.healthz"}
+PUBLIC = {"static", "accounts.home", "accounts.login", "accounts.logout", "accounts.language",
+          "api.openapi", "health.healthz"}
 
 
 @pytest.fixture
