@@ -232,25 +232,12 @@ class ClockScore:
 
 
 @dataclass(frozen=True)
-class PriorityScore:
+class PriorityScore(ClockScore):
     """Among the clocks of one metric and one priority due in the month: met, breached (waived
     ones included, as the target was missed) and, of those, waived."""
 
-    metric: Metric
     priority_code: str
-    met: int
-    breached: int
     waived: int
-
-    @property
-    def due(self) -> int:
-        return self.met + self.breached
-
-    @property
-    def met_percent(self) -> Decimal | None:
-        if not self.due:
-            return None
-        return (Decimal(self.met) * 100 / self.due).quantize(Decimal("0.1"))
 
 
 @dataclass(frozen=True)
@@ -285,9 +272,10 @@ def _priority_scores(contract: Contract, met: dict[tuple[Metric, str], int],
     keys = [(metric, priority.code) for priority in contract.current_version.priorities
             for metric in Metric if priority.target(metric) is not None]
     keys += sorted({*met, *breached} - set(keys), key=lambda key: (key[1], key[0]))
-    return [PriorityScore(metric, code, met.get((metric, code), 0),
-                          len(breached.get((metric, code), [])),
-                          sum(1 for breach in breached.get((metric, code), []) if breach.is_waived))
+    return [PriorityScore(metric=metric, priority_code=code, met=met.get((metric, code), 0),
+                          breached=len(breached.get((metric, code), [])),
+                          waived=sum(1 for breach in breached.get((metric, code), [])
+                                     if breach.is_waived))
             for metric, code in keys]
 
 

@@ -74,25 +74,28 @@ def format_iso_duration(duration: timedelta) -> str:
     return text
 
 
-def humanize(duration: timedelta) -> str:
-    """A short label: "2 h", "2 h 30 min", "45 min", "3 d 4 h", "30 s", "0 min".
-
-    The largest unit and the next one when not zero; the rest is dropped (not rounded), so a
-    countdown never shows more time than is left. Negative durations get a leading "-".
-    """
-    if not isinstance(duration, timedelta):
-        raise TypeError(f"expected a timedelta, got {type(duration).__name__}")
-    sign = "-" if duration < timedelta(0) else ""
+def largest_units(duration: timedelta) -> list[tuple[int, str]]:
+    """The largest unit of `abs(duration)` and the next one when not zero, as (amount, unit)
+    with units "d", "h", "min", "s"; the rest is dropped (not rounded), so a countdown never
+    shows more time than is left. Zero is [(0, "min")]."""
     seconds = abs(duration) // timedelta(seconds=1)
     days, seconds = divmod(seconds, 86_400)
     hours, seconds = divmod(seconds, 3_600)
     minutes, seconds = divmod(seconds, 60)
     units = [(days, "d"), (hours, "h"), (minutes, "min"), (seconds, "s")]
-    for index, (value, unit) in enumerate(units):
-        if value:
-            label = f"{value} {unit}"
+    for index, (amount, unit) in enumerate(units):
+        if amount:
             following = units[index + 1] if index + 1 < len(units) else (0, "")
-            if following[0]:
-                label += f" {following[0]} {following[1]}"
-            return sign + label
-    return "0 min"
+            return [(amount, unit)] + ([following] if following[0] else [])
+    return [(0, "min")]
+
+
+def humanize(duration: timedelta) -> str:
+    """A short label: "2 h", "2 h 30 min", "45 min", "3 d 4 h", "30 s", "0 min".
+
+    Negative durations get a leading "-".
+    """
+    if not isinstance(duration, timedelta):
+        raise TypeError(f"expected a timedelta, got {type(duration).__name__}")
+    sign = "-" if duration < timedelta(0) else ""
+    return sign + " ".join(f"{amount} {unit}" for amount, unit in largest_units(duration))

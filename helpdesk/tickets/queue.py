@@ -15,10 +15,11 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, ValidationError
 
 from helpdesk.accounts.models import Organisation, User
+from helpdesk.sla.durations import largest_units
 from helpdesk.tickets.clocks import BREACH_LEVEL
 from helpdesk.tickets.models import QueueRank, SlaClock, SlaStatus, Ticket
 from helpdesk.tickets.queries import QueueFilter, QueueState
-from helpdesk.web.filters import duration_parts, localtime
+from helpdesk.web.filters import localtime
 
 SEARCH_MAX = 100
 # How far ahead a business calendar is searched for its next opening or closing; beyond it
@@ -199,7 +200,7 @@ def countdown_words() -> dict[str, str]:
 def format_seconds(seconds: float, words: dict[str, str]) -> str:
     """"2 h 30 min", "45 s": the `duration` filter's format (static/js/countdown.js mirrors it)."""
     return " ".join(f"{amount}\N{NO-BREAK SPACE}{words[unit]}"
-                    for amount, unit in duration_parts(timedelta(seconds=seconds)))
+                    for amount, unit in largest_units(timedelta(seconds=seconds)))
 
 
 def countdown_time(shown: Countdown, words: dict[str, str]) -> str:

@@ -9,6 +9,7 @@ from flask_babel import format_currency, format_decimal, get_locale, pgettext
 from flask_babel import lazy_gettext as _l
 
 from helpdesk.accounts.models import Role
+from helpdesk.sla.durations import largest_units
 from helpdesk.tickets.attachments import format_size
 from helpdesk.tickets.workflow import STATUS_LABELS
 from helpdesk.web.i18n import viewer_zone
@@ -38,21 +39,6 @@ def localtime(value: datetime | None, fmt: str = "datetime") -> str:
     return format_instant(value, fmt, zone=viewer_zone(), locale=get_locale())
 
 
-def duration_parts(value: timedelta) -> list[tuple[int, str]]:
-    """The largest unit and the next one when not zero; the rest is dropped (not rounded), so a
-    countdown never shows more time than is left."""
-    seconds = abs(value) // timedelta(seconds=1)
-    days, seconds = divmod(seconds, 86_400)
-    hours, seconds = divmod(seconds, 3_600)
-    minutes, seconds = divmod(seconds, 60)
-    units = [(days, "d"), (hours, "h"), (minutes, "min"), (seconds, "s")]
-    for index, (amount, unit) in enumerate(units):
-        if amount:
-            following = units[index + 1] if index + 1 < len(units) else (0, "")
-            return [(amount, unit)] + ([following] if following[0] else [])
-    return [(0, "min")]
-
-
 def unit_symbols() -> dict[str, str]:
     """Unit symbols in the viewer's language: "2 h 30 min", "3 j 4 h" in French."""
     return {"d": pgettext("duration unit symbol", "d"), "h": pgettext("duration unit symbol", "h"),
@@ -68,7 +54,7 @@ def duration(value: timedelta | int | None) -> str:
     symbols = unit_symbols()
     sign = "-" if value < timedelta(0) else ""
     return sign + " ".join(f"{amount}\N{NO-BREAK SPACE}{symbols[unit]}"
-                           for amount, unit in duration_parts(value))
+                           for amount, unit in largest_units(value))
 
 
 def money(amount: Decimal | None, currency: str = "") -> str:
