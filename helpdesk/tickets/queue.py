@@ -10,11 +10,13 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, ValidationError
+from wtforms.widgets import html_params
 
-from helpdesk.accounts.models import Organisation, User
+from helpdesk.accounts.models import User
 from helpdesk.sla.durations import largest_units
 from helpdesk.tickets.clocks import BREACH_LEVEL
 from helpdesk.tickets.models import QueueRank, SlaClock, SlaStatus, Ticket
@@ -35,6 +37,20 @@ STATE_CHOICES = [SelectChoice("", _l("Any")),
                  SelectChoice(QueueState.PAUSED.value, _l("Paused (waiting on client)"))]
 
 
+class LeanSelect:
+    """A <select> written in one pass: WTForms' own widget builds each option's attributes
+    through `html_params`, which on a provider with hundreds of client organisations costs the
+    queue more than its query does."""
+
+    def __call__(self, field, **kwargs) -> Markup:
+        kwargs.setdefault("id", field.id)
+        options = "".join(
+            f'<option{" selected" if selected else ""} value="{escape(value)}">'
+            f"{escape(label)}</option>"
+            for value, label, selected, _ in field.iter_choices())
+        return Markup(f"<select {html_params(name=field.name, **kwargs)}>{options}</select>")
+
+
 class QueueFilterForm(FlaskForm):
     """The queue's filters, read from the query string (a GET form: no CSRF, nothing changes).
 
@@ -45,13 +61,14 @@ class QueueFilterForm(FlaskForm):
         csrf = False
 
     assignee = SelectField(_l("Assigned to"), choices=ASSIGNEE_CHOICES, validate_choice=False)
-    organisation = SelectField(_l("Organisation"), validate_choice=False)
+    organisation = SelectField(_l("Organisation"), validate_choice=False, widget=LeanSelect())
     priority = SelectField(_l("Priority"), validate_choice=False)
     state = SelectField(_l("Clock state"), choices=STATE_CHOICES, validate_choice=False)
     q = StringField(_l("Number or title"), validators=[Length(
         max=SEARCH_MAX, message=_l("Search for at most %(max)d characters.", max=SEARCH_MAX))])
 
-    def set_choices(self, organisations: list[Organisation], priority_codes: list[str]) -> None:
+    def set_choices(self, organisations: list, priority_codes: list[str]) -> None:
+        """`organisations`: rows of (id, code, name)."""
         self._organisations = {o.code: o for o in organisations}
         self.organisation.choices = [SelectChoice("", _l("All organisations"))] + [
             SelectChoice(o.code, o.name) for o in organisations]

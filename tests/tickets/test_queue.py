@@ -19,6 +19,7 @@ from helpdesk.tickets import queries, services
 from helpdesk.tickets.models import QueueRank
 from helpdesk.tickets.queries import QueueCursor
 from helpdesk.tickets.queue import countdown
+from tests import factories
 from tests.api.helpers import act, open_ticket, sign_in
 
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
@@ -363,3 +364,12 @@ def test_rows_of_a_closed_calendar_say_the_clock_is_not_counting(app, world, mon
     assert float(cell["data"]["left"]) == 8 * 3600  # nothing counted over the weekend
     assert float(cell["data"]["flips-in"]) == (paris(2026, 11, 30, 8, 0) - saturday).total_seconds()
     assert cell["text"].endswith("not counting outside service hours")
+
+
+def test_organisation_names_in_the_filter_are_escaped(app, scene, tech):
+    with app.app_context():
+        factories.organisation(code="evil", name='<b onclick="x()">Evil & Co</b>')
+        db.session.commit()
+    page = tech.get("/queue?organisation=evil").get_data(as_text=True)
+    assert ('<option selected value="evil">&lt;b onclick=&#34;x()&#34;&gt;Evil &amp; Co&lt;/b&gt;'
+            '</option>') in page
