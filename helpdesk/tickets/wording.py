@@ -326,7 +326,7 @@ def audit_action(name: str) -> str:
 
 def audit_field(name: str) -> str:
     fields = {"status": _("status"), "priority": _("priority"), "assignee": _("assignee"),
-              "attachment": _("file")}
+              "attachment": _("file"), "title": _("title")}
     if name in fields:
         return fields[name]
     parts = name.split(" ")  # "outage 3 started_at"

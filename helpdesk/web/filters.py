@@ -80,8 +80,9 @@ def role_label(role: Role) -> str:
     return str(ROLE_LABELS[role])
 
 
-def status_label(value) -> str:
-    return str(STATUS_LABELS.get(value, value))
+def status_label(value) -> str | None:
+    label = STATUS_LABELS.get(value, value)
+    return None if label is None else str(label)
 
 
 def init_app(app: Flask) -> None:
