@@ -9,16 +9,18 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from helpdesk.contracts.models import Contract
 from helpdesk.tickets.rules import BODY_MAX, REASON_MAX, TITLE_MAX
+from helpdesk.tickets.wording import service_hours
 from helpdesk.web.filters import duration
 from helpdesk.web.i18n import viewer_zone
 
 
 def priority_label(priority) -> str:
-    """`P1 — Critique · GTI 2 h · 24/7`: what a client needs to choose a priority."""
+    """`P1 — Critique · GTI 2 h · 24 hours a day, 7 days a week`: what choosing a priority
+    needs, in the reader's language."""
     parts = [f"{priority.code} — {priority.label}", f"GTI {duration(priority.gti)}"]
     if priority.gtr is not None:
         parts.append(f"GTR {duration(priority.gtr)}")
-    parts.append(priority.calendar.describe())
+    parts.append(service_hours(priority.calendar))
     return " · ".join(parts)
 
 

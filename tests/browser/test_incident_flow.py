@@ -98,7 +98,7 @@ def test_client_opens_incident_through_the_form_and_sees_its_number(world, live_
     page.get_by_role("navigation", name="Main").get_by_role("link", name="New incident").click()
     expect(page.get_by_role("heading", name="New incident")).to_be_visible()
     page.get_by_label("Contract").select_option(label="CT-SHOP — Maintenance")
-    page.get_by_label("Priority").select_option(label="P1 — Critique · GTI 2 h · GTR 8 h · 24/7")
+    page.get_by_label("Priority").select_option(label="P1 — Critique · GTI 2 h · GTR 8 h · 24 hours a day, 7 days a week")
     page.get_by_label("Title").fill("Site down")
     page.get_by_label("Description").fill("The shop returns 500 on every page.")
     page.get_by_label("Attachment (optional)").set_input_files(

@@ -23,7 +23,7 @@ def test_client_opens_incident_and_sees_its_number(world, login_as):
 
 def test_form_offers_priorities_with_gti_and_service_hours(world, login_as):
     page = login_as(world.client).get("/tickets/new").get_data(as_text=True)
-    assert "P1 — Critique · GTI 2\N{NO-BREAK SPACE}h · GTR 8\N{NO-BREAK SPACE}h · 24/7" in page
+    assert "P1 — Critique · GTI 2\N{NO-BREAK SPACE}h · GTR 8\N{NO-BREAK SPACE}h · 24 hours a day, 7 days a week" in page
 
 
 def test_technician_takes_ticket_from_queue(world, login_as, app):
