@@ -150,14 +150,7 @@ class SlaClock(db.Model):
 
     ticket: Mapped[Ticket] = relationship(back_populates="clocks")
 
-    __table_args__ = (
-        sa.UniqueConstraint("ticket_id", "metric"),
-        # The queue's "at risk" filter starts from the few clocks past a warning and still
-        # counting, instead of walking every open ticket in urgency order.
-        sa.Index("ix_sla_clocks_warned", "ticket_id",
-                 postgresql_where=sa.text("escalation_level > 0 AND stopped_at IS NULL"),
-                 sqlite_where=sa.text("escalation_level > 0 AND stopped_at IS NULL")),
-    )
+    __table_args__ = (sa.UniqueConstraint("ticket_id", "metric"),)
 
 
 class TicketMessage(db.Model):

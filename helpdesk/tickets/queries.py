@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased, joinedload, load_only, selectinload
+from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from helpdesk.accounts.models import TICKET_STAFF, Organisation, Role, User
 from helpdesk.contracts.models import EscalationThreshold, Priority
@@ -150,24 +150,16 @@ def queue_number(text: str) -> tuple[int, bool] | None:
 
 def _at_risk(now: datetime) -> sa.ColumnElement[bool]:
     """A clock still counting, not yet due, whose last warning before the breach the sweep
-    has recorded.
-
-    Uncorrelated, and written as the index `ix_sla_clocks_warned` reads (escalation_level > 0,
-    not stopped): the few warned clocks are found first and the queue joined to them, rather
-    than every open ticket in urgency order tested one by one."""
+    has recorded."""
     last_warning = (
-        sa.select(EscalationThreshold.priority_id,
-                  sa.func.max(EscalationThreshold.at_percent).label("level"))
-        .where(EscalationThreshold.at_percent < BREACH_LEVEL)
-        .group_by(EscalationThreshold.priority_id).subquery())
-    warned = aliased(Ticket)
-    return Ticket.id.in_(
-        sa.select(SlaClock.ticket_id)
-        .join(warned, warned.id == SlaClock.ticket_id)
-        .join(last_warning, last_warning.c.priority_id == warned.priority_id)
-        .where(SlaClock.escalation_level > 0, SlaClock.stopped_at.is_(None),
-               SlaClock.status == SlaStatus.RUNNING, SlaClock.due_at > now,
-               SlaClock.escalation_level >= last_warning.c.level))
+        sa.select(sa.func.max(EscalationThreshold.at_percent))
+        .where(EscalationThreshold.priority_id == Ticket.priority_id,
+               EscalationThreshold.at_percent < BREACH_LEVEL)
+        .scalar_subquery())
+    return sa.exists().where(
+        SlaClock.ticket_id == Ticket.id, SlaClock.stopped_at.is_(None),
+        SlaClock.status == SlaStatus.RUNNING, SlaClock.due_at > now,
+        SlaClock.escalation_level >= last_warning)
 
 
 def _queue_conditions(filters: QueueFilter, now: datetime | None) -> list[sa.ColumnElement]:
