@@ -55,6 +55,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import sqlalchemy as sa  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 
+from bench.loading import Loader, schema_url, vacuum  # noqa: E402
 from helpdesk import create_app  # noqa: E402
 from helpdesk.billing.credits import month_bounds  # noqa: E402
 from helpdesk.billing.models import CreditNote, CreditNoteLine  # noqa: E402
@@ -87,28 +88,9 @@ PRIORITIES = [
 TECHNICIAN, FINANCE = 1, 2  # user ids; clients follow
 
 
-def schema_url(url: str, schema: str) -> str:
-    url = url.replace("postgresql://", "postgresql+psycopg://", 1)
-    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
-
-
 def bench_app(url: str, schema: str):
     return create_app({"SQLALCHEMY_DATABASE_URI": schema_url(url, schema),
                        "SECRET_KEY": "bench-" + "x" * 40})
-
-
-class Loader:
-    """Rows straight into the tables with COPY; ids are given, sequences set afterwards."""
-
-    def __init__(self, connection):
-        self.cursor = connection.cursor()
-        self.counts: Counter[str] = Counter()
-
-    def copy(self, table: str, columns: str, rows) -> None:
-        with self.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-                self.counts[table] += 1
 
 
 # -- the month's data ----------------------------------------------------------------------------
@@ -370,25 +352,12 @@ def load(app, contract_count: int, breach_count: int, seed: int) -> Counter:
                         ((n, ticket, contract, start, end, TECHNICIAN, end or start)
                          for n, (ticket, contract, start, end) in enumerate(
                              outage_rows(contracts, first_tickets, seed), start=1)))
-            for table in loader.counts:
-                loader.cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                      f"(SELECT max(id) FROM {table}))")
+            loader.sync_sequences()
             connection.commit()
         finally:
             raw.close()
     vacuum(app, "ANALYZE")
     return loader.counts
-
-
-def vacuum(app, what: str) -> None:
-    with app.app_context():
-        raw = db.engine.raw_connection()
-        try:
-            raw.driver_connection.autocommit = True
-            raw.driver_connection.execute(f"VACUUM {what}")
-        finally:
-            raw.driver_connection.autocommit = False
-            raw.close()
 
 
 def forget_drafts(app) -> None:

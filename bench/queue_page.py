@@ -36,7 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import sqlalchemy as sa  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 
-from bench.sweep import Loader, reference_rows, schema_url, vacuum  # noqa: E402
+from bench.loading import Loader, schema_url, vacuum  # noqa: E402
+from bench.sweep import reference_rows  # noqa: E402
 from helpdesk import create_app  # noqa: E402
 from helpdesk.accounts.services import find_user, start_session  # noqa: E402
 from helpdesk.extensions import db  # noqa: E402
@@ -147,9 +148,7 @@ def load(app, tickets: int, *, open_share: float, seed: int) -> None:
                 loader.copy("sla_clocks", CLOCK_COLUMNS,
                             ((clock_id + n, *clock) for n, clock in enumerate(clocks, start=1)))
                 clock_id += len(clocks)
-            for table in ("tickets", "ticket_events", "sla_clocks"):
-                loader.cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                      f"(SELECT max(id) FROM {table}))")
+            loader.sync_sequences()
             connection.commit()
         finally:
             raw.close()
@@ -266,28 +265,35 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=20261203)
     parser.add_argument("--profile", action="store_true",
                         help="print a cProfile of first-page requests")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the filled schema at the end, for another run with --reuse")
+    parser.add_argument("--reuse", metavar="SCHEMA",
+                        help="measure a schema a --keep run left, as it is (and keep it)")
     args = parser.parse_args()
     if not args.url or not args.url.startswith("postgresql"):
         parser.error("give a PostgreSQL URL, or set BENCH_DATABASE_URL")
 
-    schema = f"bench_queue_{uuid.uuid4().hex[:8]}"
+    schema = args.reuse or f"bench_queue_{uuid.uuid4().hex[:8]}"
     admin = sa.create_engine(args.url.replace("postgresql://", "postgresql+psycopg://", 1))
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    if not args.reuse:
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
     try:
         app = create_app({"SQLALCHEMY_DATABASE_URI": schema_url(args.url, schema),
                           "SECRET_KEY": "bench-" + "x" * 40, "BABEL_DEFAULT_LOCALE": "fr"})
-        with app.app_context():
-            upgrade()
-            db.session.remove()
         began = time.perf_counter()
-        load(app, args.tickets, open_share=args.open_share, seed=args.seed)
+        if not args.reuse:
+            with app.app_context():
+                upgrade()
+                db.session.remove()
+            load(app, args.tickets, open_share=args.open_share, seed=args.seed)
         with app.app_context():
-            open_tickets = db.session.scalar(sa.text("SELECT count(*) FROM tickets "
-                                                     "WHERE sla_rank < 9"))
+            tickets, open_tickets = db.session.execute(sa.text(
+                "SELECT count(*), count(*) FILTER (WHERE sla_rank < 9) FROM tickets")).one()
             db.session.remove()
         print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-        print(f"{args.tickets:,} tickets ({open_tickets:,} open) loaded with COPY into schema "
+        print(f"{tickets:,} tickets ({open_tickets:,} open) "
+              f"{'reused' if args.reuse else 'loaded with COPY'} in schema "
               f"{schema} in {time.perf_counter() - began:.1f} s")
 
         # The page reads the clock; the bench runs it as of AT, like the data.
@@ -321,8 +327,11 @@ def main() -> int:
             db.engine.dispose()
         return 1 if over else 0
     finally:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        if args.keep or args.reuse:
+            print(f"\nschema {schema} kept: drop it with DROP SCHEMA \"{schema}\" CASCADE")
+        else:
+            with admin.begin() as connection:
+                connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
         admin.dispose()
 
 

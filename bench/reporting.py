@@ -23,7 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import sqlalchemy as sa  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 
-from bench.sweep import AT, load, schema_url, vacuum  # noqa: E402
+from bench.loading import schema_url, vacuum  # noqa: E402
+from bench.sweep import AT, load  # noqa: E402
 from helpdesk import create_app  # noqa: E402
 from helpdesk.extensions import db  # noqa: E402
 from helpdesk.reporting import queries  # noqa: E402

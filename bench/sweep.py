@@ -40,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import sqlalchemy as sa  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 
+from bench.loading import Loader, schema_url, vacuum  # noqa: E402
 from helpdesk import create_app  # noqa: E402
 from helpdesk.escalation.jobs import run_sweep  # noqa: E402
 from helpdesk.escalation.models import EscalationEvent, Notification  # noqa: E402
@@ -62,26 +63,6 @@ BUSINESS = Calendar("Europe/Paris", {day: [("08:00", "18:00")] for day in range(
 # code, calendar id, GTI seconds, GTR seconds
 PRIORITIES = [("P1", 1, 2 * HOUR, 8 * HOUR), ("P3", 2, 8 * HOUR, None),
               ("P4", 1, 30 * 24 * HOUR, None)]
-
-
-def schema_url(url: str, schema: str) -> str:
-    url = url.replace("postgresql://", "postgresql+psycopg://", 1)
-    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
-
-
-class Loader:
-    """Rows straight into the tables with COPY; ids are given, sequences set afterwards."""
-
-    def __init__(self, connection):
-        self.cursor = connection.cursor()
-
-    def copy(self, table: str, columns: str, rows) -> int:
-        count = 0
-        with self.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-                count += 1
-        return count
 
 
 def reference_rows(loader: Loader) -> dict:
@@ -212,11 +193,7 @@ def load(app, tickets: int, seed: int) -> None:
                 loader.copy("sla_clocks", f"id, {CLOCK_COLUMNS}",
                             ((clock_id + n, *clock) for n, clock in enumerate(clocks, start=1)))
                 clock_id += len(clocks)
-            for table in ("calendars", "organisations", "users", "contracts", "contract_versions",
-                          "priorities", "escalation_thresholds", "tickets", "ticket_events",
-                          "sla_clocks"):
-                loader.cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                      f"(SELECT max(id) FROM {table}))")
+            loader.sync_sequences()
             connection.commit()
         finally:
             raw.close()
@@ -238,17 +215,6 @@ class Statements:
 
     def reset(self) -> None:
         self.counts.clear()
-
-
-def vacuum(app, tables: str) -> None:
-    with app.app_context():
-        raw = db.engine.raw_connection()
-        try:
-            raw.driver_connection.autocommit = True
-            raw.driver_connection.execute(f"VACUUM {tables}")
-        finally:
-            raw.driver_connection.autocommit = False
-            raw.close()
 
 
 def rolled_back_sweep(app) -> tuple[float, int]:
