@@ -22,11 +22,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from helpdesk.accounts.models import Organisation
-from helpdesk.contracts.models import Contract, EscalationThreshold, Metric, Priority
+from helpdesk.contracts.models import Contract, Metric, Priority
 from helpdesk.escalation.models import Breach
 from helpdesk.extensions import db
-from helpdesk.tickets.clocks import BREACH_LEVEL
 from helpdesk.tickets.models import QueueRank, SlaClock, SlaStatus, Ticket
+from helpdesk.tickets.queries import last_warning_level
 
 AT_RISK_LIMIT = 50
 DECIDED = (SlaStatus.MET, SlaStatus.BREACHED)
@@ -307,12 +307,6 @@ class AtRisk:
 def at_risk_query(scope: Scope, *, now: datetime, limit: int) -> sa.Select:
     """(ticket, metric, due instant) of the running clocks past their priority's last warning
     before the breach, or past their due instant; the most urgent first."""
-    # Past the last warning: a warning was recorded and the priority has none above it before
-    # the breach (an anti-join on the priority's few thresholds, by their index).
-    warning_above = sa.exists().where(
-        EscalationThreshold.priority_id == Ticket.priority_id,
-        EscalationThreshold.at_percent > SlaClock.escalation_level,
-        EscalationThreshold.at_percent < BREACH_LEVEL)
     query = (
         sa.select(Ticket, SlaClock.metric, SlaClock.due_at)
         .join(SlaClock, SlaClock.ticket_id == Ticket.id)
@@ -321,7 +315,7 @@ def at_risk_query(scope: Scope, *, now: datetime, limit: int) -> sa.Select:
                SlaClock.status.in_((SlaStatus.RUNNING, SlaStatus.BREACHED)),
                SlaClock.due_at.is_not(None),
                sa.or_(SlaClock.due_at <= now,
-                      sa.and_(SlaClock.escalation_level > 0, ~warning_above)))
+                      SlaClock.escalation_level >= last_warning_level()))
         .order_by(SlaClock.due_at, Ticket.id)
         .limit(limit))
     return _scoped(query, scope)

@@ -148,18 +148,28 @@ def queue_number(text: str) -> tuple[int, bool] | None:
     return int(match.group(2)), match.group(1) is not None
 
 
+def last_warning_level() -> sa.ScalarSelect:
+    """The percent of the ticket's priority's last warning before the breach (NULL when it has
+    none): a clock whose recorded escalation level reached it is "at risk". Correlated
+    explicitly, so it reads the ticket of whichever enclosing query holds it."""
+    return (sa.select(sa.func.max(EscalationThreshold.at_percent))
+            .where(EscalationThreshold.priority_id == Ticket.priority_id,
+                   EscalationThreshold.at_percent < BREACH_LEVEL)
+            .correlate_except(EscalationThreshold)
+            .scalar_subquery())
+
+
 def _at_risk(now: datetime) -> sa.ColumnElement[bool]:
     """A clock still counting, not yet due, whose last warning before the breach the sweep
-    has recorded."""
-    last_warning = (
-        sa.select(sa.func.max(EscalationThreshold.at_percent))
-        .where(EscalationThreshold.priority_id == Ticket.priority_id,
-               EscalationThreshold.at_percent < BREACH_LEVEL)
-        .scalar_subquery())
-    return sa.exists().where(
-        SlaClock.ticket_id == Ticket.id, SlaClock.stopped_at.is_(None),
-        SlaClock.status == SlaStatus.RUNNING, SlaClock.due_at > now,
-        SlaClock.escalation_level >= last_warning)
+    has recorded. Both sides are scalar subqueries, which PostgreSQL evaluates per ticket as it
+    walks the queue's index in order: the page stops at its limit instead of joining every
+    clock first (an EXISTS became a hash join over all of them: 1.3 s at a million tickets)."""
+    recorded_level = (sa.select(sa.func.max(SlaClock.escalation_level))
+                      .where(SlaClock.ticket_id == Ticket.id, SlaClock.stopped_at.is_(None),
+                             SlaClock.status == SlaStatus.RUNNING, SlaClock.due_at > now)
+                      .correlate_except(SlaClock)
+                      .scalar_subquery())
+    return recorded_level >= last_warning_level()
 
 
 def _queue_conditions(filters: QueueFilter, now: datetime | None) -> list[sa.ColumnElement]:

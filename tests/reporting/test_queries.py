@@ -3,7 +3,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from helpdesk.contracts.models import Metric
+from helpdesk.contracts.models import EscalationThreshold, Metric, NotifyTarget
 from helpdesk.reporting import queries
 from helpdesk.reporting.queries import Scope
 from helpdesk.tickets import services
@@ -140,6 +140,20 @@ def test_at_risk_lists_overdue_then_warned_tickets_with_their_running_clock(app,
     assert [(row.ticket.number, row.metric, row.is_breached) for row in rows] == [
         (overdue, GTI, True), (warned, GTI, False)]
     assert rows[0].due_at == NOW - timedelta(hours=1)
+
+
+@pytest.mark.parametrize("contract, listed", [
+    ("contract", "overdue and warned"),  # the warned ticket's own terms still stop at 80 %
+    ("other_contract", "overdue"),  # its own priority warns again at 95 %: not yet at risk
+])
+def test_at_risk_reads_each_ticket_own_priority_last_warning(app, people, open_tickets,
+                                                            contract, listed):
+    p1 = next(p for p in people[contract].versions[-1].priorities if p.code == "P1")
+    p1.escalations.append(EscalationThreshold(at_percent=95, notify=NotifyTarget.TEAM_LEADS))
+    overdue, warned = open_tickets
+    rows = queries.at_risk(Scope(), now=NOW)
+    expected = [overdue, warned] if listed == "overdue and warned" else [overdue]
+    assert [row.ticket.number for row in rows] == expected
 
 
 def test_at_risk_follows_the_organisation_filter(app, people, open_tickets):

@@ -11,8 +11,16 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy as sa
 
 from helpdesk.accounts.services import find_user
+from helpdesk.contracts.models import (
+    Contract,
+    ContractVersion,
+    EscalationThreshold,
+    NotifyTarget,
+    Priority,
+)
 from helpdesk.escalation.jobs import run_sweep
 from helpdesk.extensions import db
 from helpdesk.tickets import queries, services
@@ -142,6 +150,18 @@ def test_search_by_ticket_number_finds_that_ticket(scene, tech, form):
 ])
 def test_filters_combine(scene, tech, query, expected):
     assert titles(tech.get(f"/queue?{query}").get_data(as_text=True)) == expected
+
+
+def test_at_risk_is_past_the_ticket_own_priority_last_warning(app, scene, tech):
+    """Another contract warning later (at 95 %) changes nothing for the shop's P1 tickets."""
+    with app.app_context():
+        other_p1 = db.session.scalar(
+            sa.select(Priority).join(ContractVersion).join(Contract)
+            .where(Contract.reference == "CT-OTHER", Priority.code == "P1"))
+        other_p1.escalations.append(EscalationThreshold(at_percent=95,
+                                                        notify=NotifyTarget.TEAM_LEADS))
+        db.session.commit()
+    assert titles(tech.get("/queue?state=at_risk").get_data(as_text=True)) == ["Nearly due"]
 
 
 def test_filter_form_keeps_the_chosen_values(scene, tech):
