@@ -84,3 +84,16 @@ def configure_engine_events(engine: sa.Engine) -> None:
     @sa.event.listens_for(engine, "begin")
     def _begin_immediate(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def in_schema_of(dialect_name: str):
+    """Alembic's `include_object` for a database of that dialect: an index built with a
+    PostgreSQL access method (a trigram index, say) exists on PostgreSQL only (its model
+    declares it with `ddl_if`), so autogenerate neither adds it to nor expects it in SQLite."""
+
+    def include_object(obj, name, type_, reflected, compare_to) -> bool:
+        if type_ == "index" and dialect_name != "postgresql" and obj is not None:
+            return not obj.dialect_options["postgresql"].get("using")
+        return True
+
+    return include_object

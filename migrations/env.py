@@ -4,7 +4,7 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
-from helpdesk.db import UTCDateTime
+from helpdesk.db import UTCDateTime, in_schema_of
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -101,6 +101,7 @@ def run_migrations_online():
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
+            include_object=in_schema_of(connection.dialect.name),
             **conf_args
         )
 

@@ -6,13 +6,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.dialects import sqlite
 
-from helpdesk.db import UTCDateTime
+from helpdesk.db import UTCDateTime, in_schema_of
 from helpdesk.extensions import db
 
 
 def test_migrations_match_the_models(app):
     with app.app_context(), db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={
+            "compare_type": True, "include_object": in_schema_of(connection.dialect.name)})
         assert compare_metadata(context, db.metadata) == []
 
 
