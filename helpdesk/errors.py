@@ -18,6 +18,20 @@ class Term(str):
     `message`, translated with the sentence where a person reads it."""
 
 
+class Month(str):
+    """A parameter naming a month: its English name in `message` ("June 2025"), the month's
+    name in the reader's language where a person reads it. `Month("2025-06")`."""
+
+    NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
+             "September", "October", "November", "December")
+
+    def __new__(cls, month: str):
+        year, number = month.split("-")
+        label = super().__new__(cls, f"{cls.NAMES[int(number) - 1]} {year}")
+        label.month = month
+        return label
+
+
 class DomainError(Exception):
     """A request the rules refuse; the message is meant for the person who made it."""
 

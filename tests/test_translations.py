@@ -17,7 +17,7 @@ from helpdesk.accounts.services import create_api_token
 from helpdesk.clock import now_utc
 from helpdesk.contracts.demo_history import previous_month
 from helpdesk.contracts.models import Contract
-from helpdesk.errors import Conflict
+from helpdesk.errors import Conflict, DomainError, Month
 from helpdesk.extensions import db
 from helpdesk.tickets.models import Status
 from helpdesk.tickets.services import open_ticket
@@ -146,6 +146,14 @@ def test_a_domain_error_stays_english_and_reads_in_french_on_a_page(app):
             f"Impossible de résoudre un ticket au statut «{NBSP}nouveau{NBSP}».")
     with app.test_request_context(), force_locale("en"):
         assert error_message(error) == "Cannot resolve a ticket that is new."
+
+
+def test_a_month_in_a_domain_error_reads_in_the_reader_language(app):
+    error = DomainError("Contract %(reference)s was not in force in %(month)s.",
+                        reference="CT-SHOP", month=Month("2025-06"))
+    assert error.message == "Contract CT-SHOP was not in force in June 2025."
+    with app.test_request_context(), force_locale("fr"):
+        assert error_message(error) == "Le contrat CT-SHOP n’était pas en vigueur en juin 2025."
 
 
 def test_a_french_user_gets_api_refusals_in_english(app, client, world):

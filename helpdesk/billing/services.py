@@ -40,7 +40,7 @@ from helpdesk.billing.models import CreditNote, CreditNoteCounter, CreditNoteLin
 from helpdesk.billing.wording import line_description, month_label, reason_for
 from helpdesk.bulk import among, insert_rows
 from helpdesk.contracts.models import Contract
-from helpdesk.errors import Conflict, DomainError, NotFound
+from helpdesk.errors import Conflict, DomainError, Month, NotFound
 from helpdesk.extensions import db
 
 BATCH = 200
@@ -108,8 +108,8 @@ def month_not_ended(month: str, timezone: str, at: datetime) -> str | None:
 def check_invoice(invoice: InvoiceReference) -> InvoiceReference:
     number = (invoice.number or "").strip() or None
     if number is not None and len(number) > INVOICE_NUMBER_MAX:
-        raise DomainError(f"The invoice number must be at most {INVOICE_NUMBER_MAX} characters.",
-                          field="invoice_number")
+        raise DomainError("The invoice number must be at most %(max)d characters.",
+                          field="invoice_number", max=INVOICE_NUMBER_MAX)
     if invoice.issued_on is not None and number is None:
         raise DomainError("Give the invoice number with its date.", field="invoice_number")
     return InvoiceReference(number, invoice.issued_on)
@@ -141,15 +141,16 @@ def close_month(month: str, *, at: datetime, actor: User | None = None,
         query = query.where(Contract.reference == contract_reference)
         if db.session.scalar(sa.select(Contract.id).where(
                 Contract.reference == contract_reference)) is None:
-            raise DomainError(f"There is no contract {contract_reference}.", field="contract")
+            raise DomainError("There is no contract %(reference)s.", field="contract",
+                              reference=contract_reference)
     summary = CloseSummary(month)
     seller = seller_identity()
     # Read once: the session lets go of every object, the actor too, after each batch.
     actor_id = actor.id if actor is not None else None
     ids = list(db.session.scalars(query.with_only_columns(Contract.id)))
     if contract_reference is not None and not ids:
-        raise DomainError(f"Contract {contract_reference} was not in force in "
-                          f"{month_label(month)}.", field="contract")
+        raise DomainError("Contract %(reference)s was not in force in %(month)s.",
+                          field="contract", reference=contract_reference, month=Month(month))
     for offset in range(0, len(ids), BATCH):
         batch_ids = ids[offset:offset + BATCH]
         locking = (sa.select(Contract).where(among(Contract.id, batch_ids))
@@ -341,7 +342,8 @@ def issue_credit_note(note_id: int, *, actor: User | None, now: datetime) -> Cre
         raise NotFound("There is no such credit note: it may have been replaced by closing the "
                        "month again.")
     if note.is_issued:
-        raise Conflict(f"Credit note {note.number} was already issued on {note.issue_date}.")
+        raise Conflict("Credit note %(number)s was already issued on %(date)s.",
+                       number=note.number, date=note.issue_date.isoformat())
     issue_date = now.astimezone(ZoneInfo(current_app.config["BILLING_TIMEZONE"])).date()
     number = _next_number(issue_date.year)
     note.status = CreditNoteStatus.ISSUED

@@ -5,18 +5,17 @@ from zoneinfo import ZoneInfo
 
 from helpdesk.billing.credits import AvailabilityLine, BreachLine, CapLine, CreditComputation
 from helpdesk.contracts.models import Contract
+from helpdesk.errors import Month
 from helpdesk.sla.durations import humanize
 
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-          "September", "October", "November", "December")
 METRIC_NAMES = {"gti": "time to intervene (GTI)", "gtr": "time to restore (GTR)"}
 VAT_EXEMPT_MENTION = ("Credits outside the scope of VAT: contractual penalties are indemnities, "
                       "not the consideration for a supply.")
 
 
 def month_label(month: str) -> str:
-    year, number = month.split("-")
-    return f"{MONTHS[int(number) - 1]} {year}"
+    """"2025-06" → "June 2025": documents and the CLI speak English."""
+    return str(Month(month))
 
 
 def percent(value: Decimal, places: int = 2) -> str:

@@ -334,7 +334,8 @@ def waive_breach(breach: Breach, *, actor: User, reason: str, now: datetime) -> 
     if not reason:
         raise DomainError("Say why the breach is waived.", field="reason")
     if len(reason) > REASON_MAX:
-        raise DomainError(f"The reason must be at most {REASON_MAX} characters.", field="reason")
+        raise DomainError("The reason must be at most %(max)d characters.", field="reason",
+                          max=REASON_MAX)
     # Conditional on "not yet waived", so two waivers sent at once cannot both win.
     done = db.session.execute(
         sa.update(Breach).where(Breach.id == breach.id, Breach.waived_at.is_(None))
@@ -342,7 +343,8 @@ def waive_breach(breach: Breach, *, actor: User, reason: str, now: datetime) -> 
         .execution_options(synchronize_session=False))
     db.session.refresh(breach)
     if done.rowcount != 1:
-        raise Conflict(f"This breach was already waived on {breach.waived_at:%Y-%m-%d}.")
+        raise Conflict("This breach was already waived on %(date)s.",
+                       date=breach.waived_at.date().isoformat())
     record_audit(actor=actor, now=now, entity="breach", entity_id=breach.id, action="waive",
                  changes={"waived": [False, True]}, reason=reason)
     return breach

@@ -10,17 +10,24 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from helpdesk.api.problems import problem
-from helpdesk.errors import DomainError, Term
+from helpdesk.errors import DomainError, Month, Term
 from helpdesk.tickets.attachments import format_size
+from helpdesk.web.localised import month_label
 
 logger = logging.getLogger(__name__)
 
 
 def error_message(error: DomainError) -> str:
     """A domain error in the reader's language (its `message` stays English for the API)."""
-    params = {name: _(value) if isinstance(value, Term) else value
-              for name, value in error.params.items()}
-    return _(error.template, **params)
+    return _(error.template, **{name: _shown(value) for name, value in error.params.items()})
+
+
+def _shown(value):
+    if isinstance(value, Term):
+        return _(value)
+    if isinstance(value, Month):
+        return month_label(value.month)
+    return value
 
 
 def _wants_problem() -> bool:
