@@ -49,7 +49,6 @@ AT = datetime(2026, 12, 3, 14, 0, tzinfo=UTC)  # Thursday 15:00 in Paris, busine
 HOUR = 3600
 BUDGET_MS = 50.0
 PAGE = 50
-CHUNK = 50_000
 BUSINESS = Calendar("Europe/Paris", {day: [("08:00", "18:00")] for day in range(5)},
                     holidays_country="FR")
 WORDS = ["checkout", "payment", "login", "printer", "vpn", "mail", "invoice", "backup", "dns",
@@ -59,7 +58,7 @@ TICKET_COLUMNS = ("id, organisation_id, contract_id, contract_version_id, priori
                   "requester_id, assignee_id, status, title, description, created_at, updated_at, "
                   "taken_at, resolved_at, closed_at, sla_rank, sla_due_at")
 EVENT_COLUMNS = "id, ticket_id, at, kind, actor_id, data"
-CLOCK_COLUMNS = ("id, ticket_id, metric, status, target_seconds, due_at, breached_at, "
+CLOCK_COLUMNS = ("ticket_id, metric, status, target_seconds, due_at, breached_at, "
                  "stopped_at, elapsed_seconds, delay_seconds, escalation_level, next_check_at, "
                  "computed_at")
 
@@ -140,14 +139,8 @@ def load(app, tickets: int, *, open_share: float, seed: int) -> None:
             connection.execute("SET LOCAL session_replication_role = replica")
             loader = Loader(connection)
             rows = ticket_rows(tickets, reference_rows(loader), open_share=open_share, seed=seed)
-            clock_id = 0
-            while chunk := [row for _, row in zip(range(CHUNK), rows)]:
-                loader.copy("tickets", TICKET_COLUMNS, (ticket for ticket, _, _ in chunk))
-                loader.copy("ticket_events", EVENT_COLUMNS, (event for _, event, _ in chunk))
-                clocks = [clock for _, _, ticket_clocks in chunk for clock in ticket_clocks]
-                loader.copy("sla_clocks", CLOCK_COLUMNS,
-                            ((clock_id + n, *clock) for n, clock in enumerate(clocks, start=1)))
-                clock_id += len(clocks)
+            loader.copy_tickets(rows, tickets=TICKET_COLUMNS, events=EVENT_COLUMNS,
+                                clocks=CLOCK_COLUMNS)
             loader.sync_sequences()
             connection.commit()
         finally:

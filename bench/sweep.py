@@ -175,7 +175,6 @@ TICKET_COLUMNS = ("id, organisation_id, contract_id, contract_version_id, priori
 EVENT_COLUMNS = "id, ticket_id, at, kind, actor_id, data"
 CLOCK_COLUMNS = ("ticket_id, metric, status, target_seconds, due_at, breached_at, stopped_at, "
                  "elapsed_seconds, delay_seconds, escalation_level, next_check_at, computed_at")
-CHUNK = 50_000
 
 
 def load(app, tickets: int, seed: int) -> None:
@@ -186,14 +185,8 @@ def load(app, tickets: int, seed: int) -> None:
             connection = raw.driver_connection
             loader = Loader(connection)
             rows = ticket_rows(tickets, reference_rows(loader), seed)
-            clock_id = 0
-            while chunk := [row for _, row in zip(range(CHUNK), rows)]:
-                loader.copy("tickets", TICKET_COLUMNS, (ticket for ticket, _, _ in chunk))
-                loader.copy("ticket_events", EVENT_COLUMNS, (event for _, event, _ in chunk))
-                clocks = [clock for _, _, ticket_clocks in chunk for clock in ticket_clocks]
-                loader.copy("sla_clocks", f"id, {CLOCK_COLUMNS}",
-                            ((clock_id + n, *clock) for n, clock in enumerate(clocks, start=1)))
-                clock_id += len(clocks)
+            loader.copy_tickets(rows, tickets=TICKET_COLUMNS, events=EVENT_COLUMNS,
+                                clocks=CLOCK_COLUMNS)
             loader.sync_sequences()
             connection.commit()
         finally:
