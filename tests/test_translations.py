@@ -17,6 +17,7 @@ from helpdesk.accounts.services import create_api_token
 from helpdesk.clock import now_utc
 from helpdesk.contracts.demo_history import previous_month
 from helpdesk.contracts.models import Contract
+from helpdesk.billing.services import month_not_ended
 from helpdesk.errors import Conflict, DomainError, Month
 from helpdesk.extensions import db
 from helpdesk.tickets.models import Status
@@ -154,6 +155,16 @@ def test_a_month_in_a_domain_error_reads_in_the_reader_language(app):
     assert error.message == "Contract CT-SHOP was not in force in June 2025."
     with app.test_request_context(), force_locale("fr"):
         assert error_message(error) == "Le contrat CT-SHOP n’était pas en vigueur en juin 2025."
+
+
+def test_a_month_not_ended_reads_in_the_reader_language(app):
+    refusal = month_not_ended("2026-11", "Europe/Paris", datetime(2026, 11, 27, 9, 30, tzinfo=UTC))
+    assert refusal.message == ("November 2026 has not ended in Europe/Paris as of 2026-11-27 "
+                               "09:30 UTC: it can be closed from 2026-11-30 23:00 UTC.")
+    with app.test_request_context(), force_locale("fr"):
+        assert error_message(refusal) == (
+            f"novembre 2026 n’est pas terminé dans le fuseau Europe/Paris au 2026-11-27 09:30 UTC"
+            f"{NBSP}: il pourra être clôturé à partir du 2026-11-30 23:00 UTC.")
 
 
 def test_a_french_user_gets_api_refusals_in_english(app, client, world):

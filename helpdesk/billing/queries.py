@@ -23,6 +23,7 @@ from helpdesk.billing.inputs import ContractMonth, active_contracts_query, load_
 from helpdesk.billing.models import CreditNote, CreditNoteStatus
 from helpdesk.billing.services import can_manage_billing, month_not_ended, preview
 from helpdesk.contracts.models import Contract, Metric, Priority
+from helpdesk.errors import DomainError
 from helpdesk.escalation.models import Breach
 from helpdesk.extensions import db
 from helpdesk.tickets.models import SlaClock, SlaStatus, Status, Ticket
@@ -42,7 +43,7 @@ class ContractRow:
     waived: int
     computation: CreditComputation | None  # None: the contract has no terms to compute with
     note: CreditNote | None
-    not_ended: str | None  # why the month cannot be closed yet for this contract
+    not_ended: DomainError | None  # why the month cannot be closed yet for this contract
 
     @property
     def draft_out_of_date(self) -> bool:
@@ -62,7 +63,7 @@ class MonthPage:
     issued: int
 
     @property
-    def not_ended(self) -> str | None:
+    def not_ended(self) -> DomainError | None:
         """Why no contract of this page can be closed yet, if none can."""
         reasons = [row.not_ended for row in self.rows]
         if reasons and all(reasons):
@@ -142,7 +143,7 @@ class ContractPreview:
     availability_line: AvailabilityLine | None
     tier_percent: Decimal | None  # the availability tier's credit, None without a target
     note: CreditNote | None
-    not_ended: str | None
+    not_ended: DomainError | None
 
     @property
     def timezone(self) -> str:

@@ -64,6 +64,7 @@ class ContractClosing:
     message: str
     credit_note_id: int | None = None
     total_excl_vat: Decimal | None = None
+    refusal: DomainError | None = None  # why the month could not be closed yet
 
 
 @dataclass
@@ -96,13 +97,15 @@ def client_identity(organisation: Organisation) -> dict:
             "company_id": organisation.company_id, "vat_number": organisation.vat_number}
 
 
-def month_not_ended(month: str, timezone: str, at: datetime) -> str | None:
-    """Why the month cannot be closed yet as of `at`, or None once it has ended."""
+def month_not_ended(month: str, timezone: str, at: datetime) -> DomainError | None:
+    """Why the month cannot be closed yet as of `at`, a refusal to raise or show; None once
+    it has ended."""
     _, end = month_bounds(month, timezone)
     if at >= end:
         return None
-    return (f"{month_label(month)} has not ended in {timezone} as of {at:%Y-%m-%d %H:%M} UTC: "
-            f"it can be closed from {end:%Y-%m-%d %H:%M} UTC.")
+    return DomainError("%(month)s has not ended in %(zone)s as of %(at)s UTC: it can be closed "
+                       "from %(end)s UTC.", field="month", month=Month(month), zone=timezone,
+                       at=f"{at:%Y-%m-%d %H:%M}", end=f"{end:%Y-%m-%d %H:%M}")
 
 
 def check_invoice(invoice: InvoiceReference) -> InvoiceReference:
@@ -179,7 +182,7 @@ def close_month(month: str, *, at: datetime, actor: User | None = None,
         if progress is not None:
             progress(len(batch_ids))
     if summary.results and summary.count(Outcome.NOT_ENDED) == len(summary.results):
-        raise DomainError(summary.results[0].message.split(": ", 1)[1], field="month")
+        raise summary.results[0].refusal
     return summary
 
 
@@ -190,7 +193,8 @@ def _close_contract(inputs: ContractMonth, month: str, *, at: datetime, drafts: 
     status, number, issue date and total)."""
     reference = inputs.contract.reference
     if (not_ended := month_not_ended(month, inputs.terms.timezone, at)) is not None:
-        return ContractClosing(reference, Outcome.NOT_ENDED, f"{reference}: {not_ended}")
+        return ContractClosing(reference, Outcome.NOT_ENDED, f"{reference}: {not_ended.message}",
+                               refusal=not_ended)
     if existing is not None and existing.status == CreditNoteStatus.ISSUED:
         return ContractClosing(reference, Outcome.ALREADY_ISSUED,
                                f"{reference}: {month_label(month)} already has credit note "

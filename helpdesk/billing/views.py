@@ -65,7 +65,8 @@ def in_zone(at: datetime | None, timezone: str, fmt: str = "%Y-%m-%d %H:%M") -> 
 
 @bp.context_processor
 def billing_helpers() -> dict:
-    return {**HELPERS, "in_zone": in_zone, "VAT_EXEMPT_MENTION": VAT_EXEMPT_MENTION}
+    return {**HELPERS, "in_zone": in_zone, "VAT_EXEMPT_MENTION": VAT_EXEMPT_MENTION,
+            "error_message": error_message}
 
 
 def previous_month() -> str:
