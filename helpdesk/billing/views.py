@@ -169,7 +169,8 @@ def _closing_message(result: ContractClosing, month: str) -> str:
                  "%(date)s; an issued note never changes, so nothing new was created.",
                  contract=contract, month=label, number=note.number,
                  date=format_date(note.issue_date, "d MMM y"))
-    # A month not ended keeps the service's wording: it names the instant closing opens.
+    if result.refusal is not None:
+        return f"{contract}: {error_message(result.refusal)}"
     return result.message
 
 
