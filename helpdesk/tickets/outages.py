@@ -25,9 +25,15 @@ def can_manage_outages(user: User) -> bool:
     return user.role in TICKET_STAFF
 
 
+STAFF_ONLY = {"record": N_("Only technicians, team leads and admins may record outages."),
+              "end": N_("Only technicians, team leads and admins may end outages."),
+              "correct": N_("Only technicians, team leads and admins may correct outages."),
+              "delete": N_("Only technicians, team leads and admins may delete outages.")}
+
+
 def _require_staff(actor: User, doing: str) -> None:
     if not can_manage_outages(actor):
-        raise Forbidden(f"Only technicians, team leads and admins may {doing} outages.")
+        raise Forbidden(STAFF_ONLY[doing])
 
 
 def _instant(value: datetime | None, *, field: str, label: str) -> datetime:
