@@ -14,10 +14,10 @@ from flask_babel import force_locale
 from helpdesk import create_app
 from helpdesk.accounts.models import Role, User
 from helpdesk.accounts.services import create_api_token
+from helpdesk.billing.services import month_not_ended
 from helpdesk.clock import now_utc
 from helpdesk.contracts.demo_history import previous_month
 from helpdesk.contracts.models import Contract
-from helpdesk.billing.services import month_not_ended
 from helpdesk.errors import Conflict, DomainError, Month
 from helpdesk.extensions import db
 from helpdesk.tickets.models import Status

@@ -14,6 +14,7 @@ from helpdesk.escalation.models import EscalationEvent, Notification
 from helpdesk.tickets.clocks import BREACH_LEVEL, ticket_clocks
 from helpdesk.tickets.models import Ticket
 from helpdesk.web.filters import duration, format_instant
+from helpdesk.web.localised import service_hours
 
 CLOCK_NAMES = {"gti": lazy_gettext("GTI (time to intervene)"),
                "gtr": lazy_gettext("GTR (time to restore)")}
@@ -100,7 +101,7 @@ def notification_body(notification: Notification, *, now: datetime, base_url: st
     ]
     if target is not None:
         lines.append(gettext("Target: %(target)s of service time (%(hours)s)",
-                             target=duration(target), hours=priority.calendar.describe()))
+                             target=duration(target), hours=service_hours(priority.calendar)))
     lines += [
         gettext("Assignee: %(name)s", name=assignee),
         "",

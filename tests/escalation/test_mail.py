@@ -274,3 +274,14 @@ def test_mail_tells_the_time_left_as_it_stands_when_sent(app, mailbox, warned):
     run_sender(app, now=HALF_GTI + timedelta(minutes=30))
     body = _mail_to(mailbox, "tech@provider.example").get_content()
     assert "30\N{NO-BREAK SPACE}min of service time is left" in body
+
+
+def test_mail_gives_the_service_hours_in_the_recipient_language(app, mailbox, world):
+    open_ticket(app, requester=world.client, priority="P3", now=OPENED)  # business hours, GTI 8 h
+    run_sweep(app, now=OPENED + timedelta(hours=4), name="test")  # Monday 13:00 in Paris: 50 %
+    _set_account(app, "tech@provider.example", language="fr")
+    run_sender(app, now=OPENED + timedelta(hours=4))
+    french = _mail_to(mailbox, "tech@provider.example").get_content()
+    english = _mail_to(mailbox, "tech2@provider.example").get_content()
+    assert "lun.–ven. 08:00–18:00" in french and "Mon–Fri" not in french
+    assert "Mon–Fri 08:00–18:00" in english
