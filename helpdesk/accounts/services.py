@@ -3,6 +3,7 @@ import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from helpdesk.accounts.models import ApiToken, User, UserSession, token_digest
 from helpdesk.audit.services import record_audit
@@ -41,8 +42,10 @@ def start_session(user: User, *, now: datetime, user_agent: str = "") -> str:
 
 
 def user_for_session(token: str) -> User | None:
+    # Every signed-in request asks: the session and its user come in one query.
     row = db.session.scalar(
         sa.select(UserSession).where(UserSession.token_hash == token_digest(token))
+        .options(joinedload(UserSession.user))
     )
     if row is None or not row.user.is_active:
         return None
