@@ -77,6 +77,7 @@ def user_for_api_token(token: str) -> User | None:
     row = db.session.scalar(
         sa.select(ApiToken).where(ApiToken.token_hash == token_digest(token),
                                   ApiToken.revoked_at.is_(None))
+        .options(joinedload(ApiToken.user))
     )
     if row is None or not row.user.is_active:
         return None

@@ -147,6 +147,9 @@ def create_ticket():
         if key:
             db.session.add(IdempotencyKey(user_id=user.id, key=key, request_digest=digest,
                                           ticket_id=ticket.id))
+        # Worded from what is in memory: after the commit every attribute would be read again.
+        # It is sent only once the commit has succeeded.
+        response = _ticket_response(ticket, 201, new=True, Location=_location(ticket))
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
@@ -158,7 +161,7 @@ def create_ticket():
         if replayed is None:
             raise
         return replayed
-    return _ticket_response(ticket, 201, new=True, Location=_location(ticket))
+    return response
 
 
 @bp.get("/tickets/<number>")

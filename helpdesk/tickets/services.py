@@ -106,7 +106,8 @@ def open_ticket(*, actor: User, contract: Contract, priority_code: str, title: s
     db.session.add(ticket)
     db.session.flush()
     _event(ticket, EventKind.CREATED, actor=actor, now=now, priority=priority.code)
-    refresh_clocks(ticket, now=now)
+    # No other transaction sees a ticket before this one commits: nothing to lock it against.
+    refresh_clocks(ticket, now=now, lock=False)
     record_audit(actor=actor, now=now, entity="ticket", entity_id=ticket.number, action="open",
                  changes={"status": [None, Status.NEW.value], "priority": [None, priority.code],
                           "title": [None, ticket.title]})
