@@ -102,6 +102,8 @@ def open_ticket(*, actor: User, contract: Contract, priority_code: str, title: s
                           max_length=BODY_MAX),
         created_at=now,
         updated_at=now,
+        # A new ticket has none of these: given empty, they are not queried for.
+        events=[], clocks=[], messages=[], attachments=[],
     )
     db.session.add(ticket)
     db.session.flush()
