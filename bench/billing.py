@@ -44,7 +44,6 @@ import subprocess
 import sys
 import time
 import tracemalloc
-import uuid
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -53,10 +52,8 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sqlalchemy as sa  # noqa: E402
-from flask_migrate import upgrade  # noqa: E402
 
-from bench.loading import Loader, schema_url, vacuum  # noqa: E402
-from helpdesk import create_app  # noqa: E402
+from bench.loading import Loader, bench_app, fill, migrated_schema, vacuum  # noqa: E402
 from helpdesk.billing.credits import month_bounds  # noqa: E402
 from helpdesk.billing.models import CreditNote, CreditNoteLine  # noqa: E402
 from helpdesk.billing.services import Outcome, close_month  # noqa: E402
@@ -86,11 +83,6 @@ PRIORITIES = [
     ("P3", 2, 8 * HOUR, None, {"gti": ("20.00", "0")}),
 ]
 TECHNICIAN, FINANCE = 1, 2  # user ids; clients follow
-
-
-def bench_app(url: str, schema: str):
-    return create_app({"SQLALCHEMY_DATABASE_URI": schema_url(url, schema),
-                       "SECRET_KEY": "bench-" + "x" * 40})
 
 
 # -- the month's data ----------------------------------------------------------------------------
@@ -314,50 +306,43 @@ def load(app, contract_count: int, breach_count: int, seed: int) -> Counter:
     """Fill the migrated schema with COPY, a chunk of tickets at a time; row counts per table."""
     contracts = Contracts(contract_count)
     rng = random.Random(seed + 2)
-    with app.app_context():
-        raw = db.engine.raw_connection()
-        try:
-            connection = raw.driver_connection
-            loader = Loader(connection)
-            reference_rows(loader, contracts)
-            rows = ticket_rows(breach_count, contracts, seed)
-            event_id = breach_id = 0
-            first_tickets: dict[int, int] = {}
-            while chunk := [row for _, row in zip(range(CHUNK), rows)]:
-                loader.copy("tickets", TICKET_COLUMNS, (ticket for ticket, _, _ in chunk))
-                events = [(ticket[0], at, kind, None if kind == "created" else TECHNICIAN,
-                           json.dumps(data)) for ticket, story, _ in chunk
-                          for at, kind, data in story]
-                loader.copy("ticket_events", "id, ticket_id, at, kind, actor_id, data",
-                            ((event_id + n, *event) for n, event in enumerate(events, start=1)))
-                event_id += len(events)
-                breaches = []
-                for ticket, _, ticket_breaches in chunk:
-                    first_tickets.setdefault(ticket[1], ticket[0])
-                    for ticket_id, metric, contract, version, priority, code, due, stopped, \
-                            delay in ticket_breaches:
-                        assert START <= due < END, (ticket_id, metric, due)
-                        waived = rng.random() < 0.05
-                        breaches.append((
-                            ticket_id, contract, version, priority, metric, code,
-                            TARGETS[code, metric], due, MONTH, stopped, delay, due,
-                            AT - timedelta(days=1) if waived else None,
-                            FINANCE if waived else None,
-                            "Client asked us to wait." if waived else None))
-                loader.copy("breaches", BREACH_COLUMNS,
-                            ((breach_id + n, *row) for n, row in enumerate(breaches, start=1)))
-                breach_id += len(breaches)
-            loader.copy("outages", "id, ticket_id, contract_id, started_at, ended_at, "
-                        "recorded_by_id, recorded_at",
-                        ((n, ticket, contract, start, end, TECHNICIAN, end or start)
-                         for n, (ticket, contract, start, end) in enumerate(
-                             outage_rows(contracts, first_tickets, seed), start=1)))
-            loader.sync_sequences()
-            connection.commit()
-        finally:
-            raw.close()
-    vacuum(app, "ANALYZE")
-    return loader.counts
+
+    def write(loader: Loader) -> None:
+        reference_rows(loader, contracts)
+        rows = ticket_rows(breach_count, contracts, seed)
+        event_id = breach_id = 0
+        first_tickets: dict[int, int] = {}
+        while chunk := [row for _, row in zip(range(CHUNK), rows)]:
+            loader.copy("tickets", TICKET_COLUMNS, (ticket for ticket, _, _ in chunk))
+            events = [(ticket[0], at, kind, None if kind == "created" else TECHNICIAN,
+                       json.dumps(data)) for ticket, story, _ in chunk
+                      for at, kind, data in story]
+            loader.copy("ticket_events", "id, ticket_id, at, kind, actor_id, data",
+                        ((event_id + n, *event) for n, event in enumerate(events, start=1)))
+            event_id += len(events)
+            breaches = []
+            for ticket, _, ticket_breaches in chunk:
+                first_tickets.setdefault(ticket[1], ticket[0])
+                for ticket_id, metric, contract, version, priority, code, due, stopped, \
+                        delay in ticket_breaches:
+                    assert START <= due < END, (ticket_id, metric, due)
+                    waived = rng.random() < 0.05
+                    breaches.append((
+                        ticket_id, contract, version, priority, metric, code,
+                        TARGETS[code, metric], due, MONTH, stopped, delay, due,
+                        AT - timedelta(days=1) if waived else None,
+                        FINANCE if waived else None,
+                        "Client asked us to wait." if waived else None))
+            loader.copy("breaches", BREACH_COLUMNS,
+                        ((breach_id + n, *row) for n, row in enumerate(breaches, start=1)))
+            breach_id += len(breaches)
+        loader.copy("outages", "id, ticket_id, contract_id, started_at, ended_at, "
+                    "recorded_by_id, recorded_at",
+                    ((n, ticket, contract, start, end, TECHNICIAN, end or start)
+                     for n, (ticket, contract, start, end) in enumerate(
+                         outage_rows(contracts, first_tickets, seed), start=1)))
+
+    return fill(app, write)
 
 
 def forget_drafts(app) -> None:
@@ -451,15 +436,7 @@ def close_in_a_fresh_process(url: str, schema: str, mode: str) -> dict:
 
 def measure(url: str, contracts: int, breaches: int, *, seed: int, keep: bool,
             profile: bool) -> dict:
-    schema = f"bench_billing_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    try:
-        app = bench_app(url, schema)
-        with app.app_context():
-            upgrade()
-            db.session.remove()
+    with migrated_schema(url, "bench_billing", keep=keep) as (schema, app):
         began = time.perf_counter()
         counts = load(app, contracts, breaches, seed)
         print(f"\n{contracts:,} contracts, {counts['breaches']:,} breaches "
@@ -477,16 +454,9 @@ def measure(url: str, contracts: int, breaches: int, *, seed: int, keep: bool,
         if profile:
             forget_drafts(app)
             profiled = close_in_a_fresh_process(url, schema, "profile")
-        if keep:
-            print(f"schema {schema} kept (--keep): drop it with DROP SCHEMA \"{schema}\" CASCADE")
         return {"contracts": contracts, "breaches": counts["breaches"], "first": first,
                 "load": load_average,
                 "again": again, "traced": traced, "profile": profiled}
-    finally:
-        if not keep:
-            with admin.begin() as connection:
-                connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
 
 
 def mib(kib: int) -> str:

@@ -1,6 +1,14 @@
-"""What the benchmarks share to fill a schema of their own fast: its URL, COPY, VACUUM."""
+"""What the benchmarks share: a migrated schema of their own, filled fast with COPY."""
+import uuid
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
+import sqlalchemy as sa
+from flask import Flask
+from flask_migrate import upgrade
+
+from helpdesk import create_app
 from helpdesk.extensions import db
 
 
@@ -8,6 +16,39 @@ def schema_url(url: str, schema: str) -> str:
     """The app's database URL for `url`, with `schema` as the only one it sees."""
     url = url.replace("postgresql://", "postgresql+psycopg://", 1)
     return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+
+
+def bench_app(url: str, schema: str, **config) -> Flask:
+    return create_app({"SQLALCHEMY_DATABASE_URI": schema_url(url, schema),
+                       "SECRET_KEY": "bench-" + "x" * 40, **config})
+
+
+@contextmanager
+def migrated_schema(url: str, prefix: str, *, keep: bool = False, reuse: str | None = None,
+                    **config) -> Iterator[tuple[str, Flask]]:
+    """A schema of its own, migrated, and an app on it; dropped at the end unless `keep`.
+    `reuse` names a schema an earlier run kept: it is used as it is, and kept again."""
+    schema = reuse or f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    if not reuse:
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    try:
+        app = bench_app(url, schema, **config)
+        if not reuse:
+            with app.app_context():
+                upgrade()
+                db.session.remove()
+        yield schema, app
+        with app.app_context():
+            db.engine.dispose()
+    finally:
+        if keep or reuse:
+            print(f"\nschema {schema} kept: drop it with DROP SCHEMA \"{schema}\" CASCADE")
+        else:
+            with admin.begin() as connection:
+                connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
 
 
 class Loader:
@@ -42,6 +83,27 @@ class Loader:
         for table in self.counts:
             self.cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                 f"(SELECT max(id) FROM {table}))")
+
+
+def fill(app, write: Callable[[Loader], None], *, trusted: bool = False) -> Counter:
+    """Run `write` with a Loader in one transaction, set the sequences, ANALYZE; the rows
+    written per table. `trusted` rows are consistent by construction: their foreign keys are
+    not checked one by one, each with a plan made while the tables looked empty (a sequential
+    scan per row: minutes per chunk)."""
+    with app.app_context():
+        raw = db.engine.raw_connection()
+        try:
+            connection = raw.driver_connection
+            if trusted:
+                connection.execute("SET LOCAL session_replication_role = replica")
+            loader = Loader(connection)
+            write(loader)
+            loader.sync_sequences()
+            connection.commit()
+        finally:
+            raw.close()
+    vacuum(app, "ANALYZE")
+    return loader.counts
 
 
 def vacuum(app, what: str) -> None:

@@ -27,18 +27,15 @@ import random
 import statistics
 import sys
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sqlalchemy as sa  # noqa: E402
-from flask_migrate import upgrade  # noqa: E402
 
-from bench.loading import Loader, schema_url, vacuum  # noqa: E402
+from bench.loading import fill, migrated_schema  # noqa: E402
 from bench.sweep import reference_rows  # noqa: E402
-from helpdesk import create_app  # noqa: E402
 from helpdesk.accounts.services import find_user, start_session  # noqa: E402
 from helpdesk.extensions import db  # noqa: E402
 from helpdesk.sla.calendar import Calendar  # noqa: E402
@@ -129,23 +126,9 @@ def ticket_rows(tickets: int, reference: dict, *, open_share: float, seed: int):
 
 
 def load(app, tickets: int, *, open_share: float, seed: int) -> None:
-    with app.app_context():
-        raw = db.engine.raw_connection()
-        try:
-            connection = raw.driver_connection
-            # The rows are consistent by construction. Checked one by one, each foreign key
-            # would run its lookup with a plan made while the tables looked empty (a
-            # sequential scan per row: minutes per chunk); this transaction skips those checks.
-            connection.execute("SET LOCAL session_replication_role = replica")
-            loader = Loader(connection)
-            rows = ticket_rows(tickets, reference_rows(loader), open_share=open_share, seed=seed)
-            loader.copy_tickets(rows, tickets=TICKET_COLUMNS, events=EVENT_COLUMNS,
-                                clocks=CLOCK_COLUMNS)
-            loader.sync_sequences()
-            connection.commit()
-        finally:
-            raw.close()
-    vacuum(app, "ANALYZE")
+    fill(app, lambda loader: loader.copy_tickets(
+        ticket_rows(tickets, reference_rows(loader), open_share=open_share, seed=seed),
+        tickets=TICKET_COLUMNS, events=EVENT_COLUMNS, clocks=CLOCK_COLUMNS), trusted=True)
 
 
 def signed_in_client(app, email: str):
@@ -266,19 +249,10 @@ def main() -> int:
     if not args.url or not args.url.startswith("postgresql"):
         parser.error("give a PostgreSQL URL, or set BENCH_DATABASE_URL")
 
-    schema = args.reuse or f"bench_queue_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(args.url.replace("postgresql://", "postgresql+psycopg://", 1))
-    if not args.reuse:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    try:
-        app = create_app({"SQLALCHEMY_DATABASE_URI": schema_url(args.url, schema),
-                          "SECRET_KEY": "bench-" + "x" * 40, "BABEL_DEFAULT_LOCALE": "fr"})
+    with migrated_schema(args.url, "bench_queue", keep=args.keep, reuse=args.reuse,
+                         BABEL_DEFAULT_LOCALE="fr") as (schema, app):
         began = time.perf_counter()
         if not args.reuse:
-            with app.app_context():
-                upgrade()
-                db.session.remove()
             load(app, args.tickets, open_share=args.open_share, seed=args.seed)
         with app.app_context():
             tickets, open_tickets = db.session.execute(sa.text(
@@ -316,16 +290,7 @@ def main() -> int:
             print(f"\nplan of the {label} query (uses ix_tickets_queue: "
                   f"{'yes' if 'ix_tickets_queue' in plan else 'NO'}):")
             print("    " + plan.replace("\n", "\n    "))
-        with app.app_context():
-            db.engine.dispose()
         return 1 if over else 0
-    finally:
-        if args.keep or args.reuse:
-            print(f"\nschema {schema} kept: drop it with DROP SCHEMA \"{schema}\" CASCADE")
-        else:
-            with admin.begin() as connection:
-                connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
 
 
 if __name__ == "__main__":

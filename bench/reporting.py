@@ -15,17 +15,14 @@ import os
 import statistics
 import sys
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sqlalchemy as sa  # noqa: E402
-from flask_migrate import upgrade  # noqa: E402
 
-from bench.loading import schema_url, vacuum  # noqa: E402
+from bench.loading import migrated_schema, vacuum  # noqa: E402
 from bench.sweep import AT, load  # noqa: E402
-from helpdesk import create_app  # noqa: E402
 from helpdesk.extensions import db  # noqa: E402
 from helpdesk.reporting import queries  # noqa: E402
 from helpdesk.reporting.queries import Scope  # noqa: E402
@@ -72,16 +69,7 @@ def indented(text: str) -> str:
 
 
 def measure(url: str, tickets: int, seed: int) -> None:
-    schema = f"bench_reporting_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    try:
-        app = create_app({"SQLALCHEMY_DATABASE_URI": schema_url(url, schema),
-                          "SECRET_KEY": "bench-" + "x" * 40})
-        with app.app_context():
-            upgrade()
-            db.session.remove()
+    with migrated_schema(url, "bench_reporting") as (schema, app):
         began = time.perf_counter()
         load(app, tickets, seed)
         with app.app_context():
@@ -116,10 +104,6 @@ def measure(url: str, tickets: int, seed: int) -> None:
             print(indented(explain(queries.at_risk_query(scope, now=AT,
                                                          limit=2 * queries.AT_RISK_LIMIT))))
             db.session.remove()
-    finally:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
 
 
 def main() -> int:

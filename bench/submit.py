@@ -34,14 +34,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
-from flask_migrate import upgrade  # noqa: E402
 
-from bench.loading import schema_url  # noqa: E402
-from helpdesk import create_app  # noqa: E402
+from bench.loading import migrated_schema, schema_url  # noqa: E402
 from helpdesk.accounts.services import create_api_token  # noqa: E402
 from helpdesk.clock import now_utc  # noqa: E402
 from helpdesk.contracts.demo import load_demo  # noqa: E402
 from helpdesk.extensions import db  # noqa: E402
+from helpdesk.tickets.models import Ticket, format_number  # noqa: E402
 
 BUDGET_PER_SECOND = 500
 CLIENT = "client@example.com"
@@ -55,17 +54,21 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def prepare(url: str, schema: str) -> str:
-    """Migrate and fill the schema; the demo client's API token."""
-    app = create_app({"SQLALCHEMY_DATABASE_URI": schema_url(url, schema),
-                      "SECRET_KEY": "bench-" + "x" * 40})
+def prepare(app) -> str:
+    """Fill the migrated schema with the demo; the demo client's API token."""
     with app.app_context():
-        upgrade()
         load_demo(now=now_utc())
         token = create_api_token(CLIENT, now=now_utc())
         db.session.commit()
         db.engine.dispose()
     return token
+
+
+def ticket_ids(app) -> list[int]:
+    with app.app_context():
+        ids = list(db.session.scalars(sa.select(Ticket.id)))
+        db.session.remove()
+    return ids
 
 
 def serve(url: str, schema: str, port: int, workers: int) -> subprocess.Popen:
@@ -157,53 +160,42 @@ def main() -> int:
     if not args.url or not args.url.startswith("postgresql"):
         parser.error("give a PostgreSQL URL, or set BENCH_DATABASE_URL")
 
-    schema = f"bench_submit_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(args.url.replace("postgresql://", "postgresql+psycopg://", 1))
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    server = None
-    try:
-        token = prepare(args.url, schema)
-        with admin.connect() as connection:
-            before = connection.exec_driver_sql(f'SELECT count(*) FROM "{schema}".tickets').scalar()
+    with migrated_schema(args.url, "bench_submit") as (schema, app):
+        token = prepare(app)
+        before = len(ticket_ids(app))
         port = free_port()
         server = serve(args.url, schema, port, args.workers)
-        submit(port, token, WARM_UP, args.clients)  # connections, imports, prepared plans
-        elapsed, threads = submit(port, token, args.tickets, args.clients)
+        try:
+            submit(port, token, WARM_UP, args.clients)  # connections, imports, prepared plans
+            elapsed, threads = submit(port, token, args.tickets, args.clients)
 
-        acknowledged = [number for thread in threads for number in thread.acknowledged]
-        latencies = sorted(t for thread in threads for t in thread.latencies)
-        statuses: dict[int, int] = {}
-        for thread in threads:
-            for status, count in thread.statuses.items():
-                statuses[status] = statuses.get(status, 0) + count
-        with admin.connect() as connection:
-            created = connection.exec_driver_sql(
-                f'SELECT count(*) FROM "{schema}".tickets').scalar() - before - WARM_UP
-            numbers = {f"T-{row[0]:06d}" for row in connection.exec_driver_sql(
-                f'SELECT id FROM "{schema}".tickets')}
-        missing = [number for number in acknowledged if number not in numbers]
-        rate = len(acknowledged) / elapsed
-        print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-        print(f"{args.tickets:,} tickets through POST /api/v1/tickets, {args.clients} client "
-              f"threads, gunicorn --workers {args.workers}, after {WARM_UP} warm-up:")
-        print(f"  {elapsed:.2f} s: {rate:,.0f} tickets/s  (≥ {BUDGET_PER_SECOND}/s: "
-              f"{'OK' if rate >= BUDGET_PER_SECOND else 'UNDER'})")
-        print(f"  latency p50 {statistics.median(latencies) * 1000:.1f} ms, p95 "
-              f"{statistics.quantiles(latencies, n=20)[18] * 1000:.1f} ms, max "
-              f"{latencies[-1] * 1000:.1f} ms")
-        print(f"  statuses: {dict(sorted(statuses.items()))}")
-        print(f"  acknowledged {len(acknowledged):,}, created {created:,}, acknowledged but "
-              f"missing {len(missing)}, duplicates {len(acknowledged) - len(set(acknowledged))}")
-        lost = bool(missing) or len(acknowledged) != args.tickets or created != args.tickets
-        return 1 if lost or rate < BUDGET_PER_SECOND else 0
-    finally:
-        if server is not None:
+            acknowledged = [number for thread in threads for number in thread.acknowledged]
+            latencies = sorted(t for thread in threads for t in thread.latencies)
+            statuses: dict[int, int] = {}
+            for thread in threads:
+                for status, count in thread.statuses.items():
+                    statuses[status] = statuses.get(status, 0) + count
+            ids = ticket_ids(app)
+            created = len(ids) - before - WARM_UP
+            numbers = {format_number(ticket_id) for ticket_id in ids}
+            missing = [number for number in acknowledged if number not in numbers]
+            rate = len(acknowledged) / elapsed
+            print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+            print(f"{args.tickets:,} tickets through POST /api/v1/tickets, {args.clients} client "
+                  f"threads, gunicorn --workers {args.workers}, after {WARM_UP} warm-up:")
+            print(f"  {elapsed:.2f} s: {rate:,.0f} tickets/s  (≥ {BUDGET_PER_SECOND}/s: "
+                  f"{'OK' if rate >= BUDGET_PER_SECOND else 'UNDER'})")
+            print(f"  latency p50 {statistics.median(latencies) * 1000:.1f} ms, p95 "
+                  f"{statistics.quantiles(latencies, n=20)[18] * 1000:.1f} ms, max "
+                  f"{latencies[-1] * 1000:.1f} ms")
+            print(f"  statuses: {dict(sorted(statuses.items()))}")
+            print(f"  acknowledged {len(acknowledged):,}, created {created:,}, acknowledged but "
+                  f"missing {len(missing)}, duplicates {len(acknowledged) - len(set(acknowledged))}")
+            lost = bool(missing) or len(acknowledged) != args.tickets or created != args.tickets
+            return 1 if lost or rate < BUDGET_PER_SECOND else 0
+        finally:
             server.terminate()
             server.wait(timeout=30)
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
 
 
 if __name__ == "__main__":

@@ -32,7 +32,6 @@ import random
 import statistics
 import sys
 import time
-import uuid
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -40,10 +39,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sqlalchemy as sa  # noqa: E402
-from flask_migrate import upgrade  # noqa: E402
 
-from bench.loading import Loader, schema_url, vacuum  # noqa: E402
-from helpdesk import create_app  # noqa: E402
+from bench.loading import Loader, fill, migrated_schema, vacuum  # noqa: E402
 from helpdesk.escalation.jobs import run_sweep  # noqa: E402
 from helpdesk.escalation.models import EscalationEvent, Notification  # noqa: E402
 from helpdesk.extensions import db  # noqa: E402
@@ -179,19 +176,9 @@ CLOCK_COLUMNS = ("ticket_id, metric, status, target_seconds, due_at, breached_at
 
 def load(app, tickets: int, seed: int) -> None:
     """Fill the migrated schema; the indexes are those of the migrations, kept during COPY."""
-    with app.app_context():
-        raw = db.engine.raw_connection()
-        try:
-            connection = raw.driver_connection
-            loader = Loader(connection)
-            rows = ticket_rows(tickets, reference_rows(loader), seed)
-            loader.copy_tickets(rows, tickets=TICKET_COLUMNS, events=EVENT_COLUMNS,
-                                clocks=CLOCK_COLUMNS)
-            loader.sync_sequences()
-            connection.commit()
-        finally:
-            raw.close()
-    vacuum(app, "ANALYZE")
+    fill(app, lambda loader: loader.copy_tickets(
+        ticket_rows(tickets, reference_rows(loader), seed),
+        tickets=TICKET_COLUMNS, events=EVENT_COLUMNS, clocks=CLOCK_COLUMNS))
 
 
 class Statements:
@@ -271,16 +258,7 @@ def plan(app, statements: Statements) -> str:
 
 
 def measure(url: str, tickets: int, *, seed: int, profile: bool) -> dict:
-    schema = f"bench_sweep_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    try:
-        app = create_app({"SQLALCHEMY_DATABASE_URI": schema_url(url, schema),
-                          "SECRET_KEY": "bench-" + "x" * 40, "BASE_URL": "http://helpdesk.test"})
-        with app.app_context():
-            upgrade()
-            db.session.remove()
+    with migrated_schema(url, "bench_sweep", BASE_URL="http://helpdesk.test") as (schema, app):
         began = time.perf_counter()
         load(app, tickets, seed)
         print(f"\n{tickets:,} tickets loaded with COPY into schema {schema} in "
@@ -312,16 +290,10 @@ def measure(url: str, tickets: int, *, seed: int, profile: bool) -> dict:
             stats.sort_stats("tottime").print_stats(12)
             stats.sort_stats("cumulative").print_stats(r"helpdesk/|orm/session.py.*flush", 20)
             profiled = out.getvalue()
-        with app.app_context():
-            db.engine.dispose()
+        gc.unfreeze()
         return {"tickets": tickets, "first": first, "median": statistics.median(runs),
                 "runs": runs, "notifications": mails, "statements": per_sweep,
                 "plan": explained, "profile": profiled}
-    finally:
-        gc.unfreeze()
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
 
 
 def report(result: dict) -> None:

@@ -12,10 +12,10 @@ from playwright.sync_api import expect
 from helpdesk.accounts.models import User
 from helpdesk.clock import now_utc
 from helpdesk.extensions import db
+from tests.browser.helpers import sign_in
 from tests.reporting.history import build_history, make_people, open_ticket, sweep
 
 pytestmark = pytest.mark.browser
-PASSWORD = "correct horse battery"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 # Canvases drawn by Chart.js, and how many of their pixels are painted.
@@ -41,14 +41,6 @@ def books(app):
         sweep(now)
         db.session.commit()
         return handles
-
-
-def sign_in(page, email: str) -> None:
-    page.goto("/login")
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(re.compile(r"/(queue|tickets|billing|dashboard)"))
 
 
 def speak(app, email: str, language: str) -> None:

@@ -17,6 +17,7 @@ from helpdesk.contracts.models import Calendar, Contract
 from helpdesk.extensions import db
 from helpdesk.tickets import services
 from tests import factories
+from tests.browser.helpers import sign_in, sign_out
 
 pytestmark = pytest.mark.browser
 NUMBER = re.compile(r"T-\d{6}")
@@ -53,19 +54,6 @@ def opened_ticket(app, world):
             now=now_utc() - timedelta(minutes=5))
         db.session.commit()
         return ticket.number
-
-
-def sign_in(page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(factories.PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-
-
-def sign_out(page) -> None:
-    page.get_by_role("button", name="Sign out").click()
-    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
 
 
 def assert_controls_labelled(page, scope: str = "main form") -> None:

@@ -1,6 +1,5 @@
 """French and English in the browser: the header's language switch, and the finance and admin
 pages in both languages on a desktop and on a phone (screenshots in test-artifacts/)."""
-import re
 
 import pytest
 import sqlalchemy as sa
@@ -13,19 +12,12 @@ from helpdesk.clock import now_utc
 from helpdesk.contracts.demo import load_demo
 from helpdesk.contracts.demo_history import previous_month
 from helpdesk.extensions import db
+from tests.browser.helpers import sign_in
 
 pytestmark = pytest.mark.browser
 DEMO_PASSWORD = "helpdesk-demo"
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 900}
-
-
-def sign_in(page, email: str, password: str) -> None:
-    page.goto("/login")
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(password)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(re.compile(r"/(queue|tickets)"))
 
 
 def header_link(page, name: str):

@@ -19,7 +19,7 @@ from helpdesk.extensions import db
 from helpdesk.tickets import services
 from helpdesk.tickets.models import Ticket, parse_number
 from helpdesk.tickets.workflow import Action
-from tests import factories
+from tests.browser.helpers import sign_in
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
@@ -67,14 +67,6 @@ def busy_queue(app, world):
     act(app, waiting, "take", actor=world.tech2)
     act(app, waiting, "wait", actor=world.tech2)
     run_sweep(app, now=now_utc(), name="test")
-
-
-def sign_in(page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(factories.PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
 
 def row(page, title: str):

@@ -14,7 +14,7 @@ from helpdesk.clock import now_utc
 from helpdesk.escalation.jobs import run_sweep
 from helpdesk.extensions import db
 from tests.api.helpers import act, open_ticket
-from tests.browser.test_incident_flow import sign_in, sign_out
+from tests.browser.helpers import sign_in, sign_out
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}

@@ -8,22 +8,12 @@ import re
 
 import pytest
 
-from tests.conftest import login
-
 OCTOBER = "/billing/my/report?month=2026-10"
 OCTOBER_CSV = "/billing/my/report.csv?month=2026-10"
 
 
 def text(html: str) -> str:
     return " ".join(re.sub(r"<[^>]+>", " ", html).split())
-
-
-@pytest.fixture
-def signed_in(client, books):
-    def as_person(person: str):
-        login(client, getattr(books, person))
-        return client
-    return as_person
 
 
 def scores(page: str) -> str:

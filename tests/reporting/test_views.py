@@ -14,7 +14,6 @@ from helpdesk.clock import now_utc
 from helpdesk.contracts.models import Contract
 from helpdesk.extensions import db
 from helpdesk.tickets import services
-from tests.conftest import login
 from tests.reporting.history import sweep
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -34,14 +33,6 @@ def table(page: str, table_id: str) -> str:
 
 def rows(response) -> list[dict]:
     return list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
-
-
-@pytest.fixture
-def signed_in(client, books):
-    def as_person(person: str):
-        login(client, getattr(books, person))
-        return client
-    return as_person
 
 
 @pytest.mark.parametrize("person", ["lead", "finance", "admin"])
