@@ -1,9 +1,64 @@
-"""The only place that reads the system clock; everything else receives `now`."""
-from datetime import UTC, datetime
+"""The only place that reads the system clock; everything else receives `now`.
+
+`now_utc()` reads the process's one `clock`. Tests and tools set that clock once, for the whole
+app: `clock.freeze(at)` stops time at an instant, `clock.start_at(at)` lets it run on from an
+instant at the real pace, `clock.advance(delta)` moves it, `clock.reset()` gives the system clock
+back. Nobody patches `now_utc` where it was imported.
+"""
+import time
+from datetime import UTC, datetime, timedelta
+
+
+class Clock:
+    """The system clock, or a stand-in for it: frozen at an instant or running from one."""
+
+    def __init__(self) -> None:
+        self._origin: datetime | None = None
+        self._since: float | None = None  # monotonic reading when a running stand-in started
+
+    def now(self) -> datetime:
+        if self._origin is None:
+            return datetime.now(UTC)
+        if self._since is None:
+            return self._origin
+        return self._origin + timedelta(seconds=time.monotonic() - self._since)
+
+    def freeze(self, at: datetime) -> datetime:
+        """Stop time at `at` until the clock is moved again."""
+        self._origin, self._since = _aware(at), None
+        return self._origin
+
+    def start_at(self, at: datetime) -> datetime:
+        """Let time run from `at` at the real pace, whatever the system's date."""
+        self._origin, self._since = _aware(at), time.monotonic()
+        return self._origin
+
+    def advance(self, delta: timedelta) -> datetime:
+        """Move a stand-in clock by `delta`, frozen or running as it was."""
+        if self._origin is None:
+            raise RuntimeError("the system clock cannot be moved; freeze or start_at first")
+        self._origin += delta
+        return self.now()
+
+    @property
+    def is_frozen(self) -> bool:
+        return self._origin is not None and self._since is None
+
+    def reset(self) -> None:
+        self._origin = self._since = None
+
+
+clock = Clock()
 
 
 def now_utc() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
+
+
+def _aware(at: datetime) -> datetime:
+    if not isinstance(at, datetime) or at.utcoffset() is None:
+        raise ValueError(f"the clock needs a timezone-aware instant, got {at!r}")
+    return at.astimezone(UTC)
 
 
 def parse_instant(text: str) -> datetime:

@@ -10,9 +10,9 @@ from helpdesk.db import UTCDateTime, in_schema_of
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-fileConfig(config.config_file_name)
+# Alembic's logging settings must not silence the app's loggers created before a migration: an
+# error after `flask db upgrade` in the same process (the tests, run.sh) would leave no traceback.
+fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 
 

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from helpdesk import create_app
+from helpdesk.clock import clock as app_clock
 from helpdesk.extensions import db
 from helpdesk.web.translations_cli import compile_catalogues
 from tests import factories
@@ -114,9 +115,22 @@ def runner(app):
     return app.test_cli_runner()
 
 
+# Monday 30 November 2026, 10:00 in Paris: a working morning, the contracts of the tests in force.
+TEST_START = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    """The app's one clock for every test, whatever today's date: it runs from TEST_START at the
+    real pace; `clock.freeze(at)` stops it at an instant, `clock.advance(delta)` moves it."""
+    app_clock.start_at(TEST_START)
+    yield app_clock
+    app_clock.reset()
+
+
 @pytest.fixture
 def now():
-    return datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    return TEST_START
 
 
 @pytest.fixture

@@ -74,10 +74,10 @@ class Browser:
 
 
 @pytest.fixture
-def at(monkeypatch):
-    """When the pages are used: set `at.now`; 2 November 2026 by default, October has ended."""
-    clock = SimpleNamespace(now=AFTER_OCTOBER)
-    monkeypatch.setattr("helpdesk.billing.views.now_utc", lambda: clock.now)
+def at(clock):
+    """When the pages are used: `at.freeze(instant)`; 2 November 2026 by default, October has
+    ended."""
+    clock.freeze(AFTER_OCTOBER)
     return clock
 
 
@@ -256,7 +256,7 @@ def rows(page: str) -> dict[str, list[str]]:
 
 
 def test_the_month_page_defaults_to_the_previous_month(books, browser, at):
-    at.now = paris(2026, 11, 15, 12, 0)
+    at.freeze(paris(2026, 11, 15, 12, 0))
     page = as_person(browser, books, "finance").get("/billing/").get_data(as_text=True)
     assert "Billing · October 2026" in page
     assert 'name="month" value="2026-10"' in page
@@ -355,7 +355,7 @@ def test_closing_one_contract_with_an_invoice_reference(app, books, browser):
 
 
 def test_closing_before_the_month_ended_says_when_and_writes_nothing(app, books, browser, at):
-    at.now = STILL_OCTOBER
+    at.freeze(STILL_OCTOBER)
     as_person(browser, books, "finance")
     page = browser.get(f"/billing/?month={OCTOBER}").get_data(as_text=True)
     assert "it can be closed from 2026-10-31 23:00 UTC" in main(page)
@@ -367,7 +367,7 @@ def test_closing_before_the_month_ended_says_when_and_writes_nothing(app, books,
 
 
 def test_the_preview_disables_closing_until_the_month_has_ended(books, browser, at):
-    at.now = STILL_OCTOBER
+    at.freeze(STILL_OCTOBER)
     page = as_person(browser, books, "finance").get(f"/billing/{OCTOBER}/CT-SHOP").get_data(
         as_text=True)
     assert "it can be closed from 2026-10-31 23:00 UTC" in main(page)

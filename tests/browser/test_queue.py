@@ -99,13 +99,13 @@ def test_countdown_turns_breached_and_says_overdue_when_due_passes(app, world, p
 
 
 @pytest.mark.parametrize("app_config", [{"QUEUE_REFRESH_SECONDS": 60}])
-def test_business_hours_countdown_stands_still_at_night(app, world, page, monkeypatch,
+def test_business_hours_countdown_stands_still_at_night(app, world, page, clock,
                                                         app_config):
     """Saturday morning for the server: a business-hours clock with half an hour left does
     not count, so the browser must not count it down either."""
     saturday = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
     sign_in(page, world.tech)
-    monkeypatch.setattr("helpdesk.tickets.views.now_utc", lambda: saturday)
+    clock.freeze(saturday)
     open_ticket(app, requester=world.client, title="Friday request", priority="P3",
                 ago=timedelta(0), at=datetime(2026, 11, 27, 9, 30, tzinfo=UTC))  # 10:30 Paris
     page.goto("/queue")
@@ -117,12 +117,12 @@ def test_business_hours_countdown_stands_still_at_night(app, world, page, monkey
 
 
 @pytest.mark.parametrize("app_config", [{"QUEUE_REFRESH_SECONDS": 60}])
-def test_countdown_stops_at_the_evening_closing(app, world, page, monkeypatch, app_config):
+def test_countdown_stops_at_the_evening_closing(app, world, page, clock, app_config):
     """Friday 17:59:58 in Paris for the server: the clock ticks two more seconds, then says it
     no longer counts, without waiting for a refresh."""
     closing = datetime(2026, 11, 27, 16, 59, 58, tzinfo=UTC)
     sign_in(page, world.tech)
-    monkeypatch.setattr("helpdesk.tickets.views.now_utc", lambda: closing)
+    clock.freeze(closing)
     open_ticket(app, requester=world.client, title="Late afternoon", priority="P3",
                 ago=timedelta(0), at=closing - timedelta(hours=7, minutes=40))
     page.goto("/queue")

@@ -1,7 +1,6 @@
 """The scheduler's heartbeat: /healthz and the admin status page say when it last swept.
 
-`helpdesk.clock.now_utc` is the only clock; a test moves time by patching the names the sweep
-(`jobs`), the health endpoint and the status page read it through, never by sleeping.
+The app's one clock is frozen at SWEPT and moved by the tests, never by sleeping.
 """
 import socket
 from datetime import UTC, datetime, timedelta
@@ -16,19 +15,9 @@ from tests.api.helpers import open_ticket, sign_in
 SWEPT = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
-class Clock:
-    """A settable now_utc for the sweep, /healthz and the status page."""
-
-    def __init__(self, monkeypatch, at: datetime):
-        self.at = at
-        for module in ("helpdesk.escalation.jobs", "helpdesk.web.health",
-                       "helpdesk.escalation.views"):
-            monkeypatch.setattr(f"{module}.now_utc", lambda: self.at)
-
-
-@pytest.fixture
-def clock(monkeypatch) -> Clock:
-    return Clock(monkeypatch, SWEPT)
+@pytest.fixture(autouse=True)
+def swept_clock(clock):
+    clock.freeze(SWEPT)
 
 
 def silent_limit(app) -> timedelta:
@@ -67,7 +56,7 @@ def test_healthz_is_ok_right_after_the_sweep_command(client, runner):
 def test_healthz_reports_the_last_sweep_and_the_pending_mail(app, client, world, clock):
     open_ticket(app, requester=world.client, now=SWEPT - timedelta(hours=1))  # 50 % of its GTI
     run_sweep(app)
-    clock.at = SWEPT + timedelta(seconds=5)
+    clock.freeze(SWEPT + timedelta(seconds=5))
     status, body = healthz(client)
     assert status == 200
     assert datetime.fromisoformat(body["scheduler"]["last_sweep_at"]) == SWEPT
@@ -83,7 +72,7 @@ def test_healthz_reports_the_last_sweep_and_the_pending_mail(app, client, world,
 def test_healthz_turns_silent_after_several_intervals_without_a_sweep(app, client, clock, after,
                                                                       status, word):
     run_sweep(app)
-    clock.at = SWEPT + silent_limit(app) + after
+    clock.freeze(SWEPT + silent_limit(app) + after)
     code, body = healthz(client)
     assert (code, body["scheduler"]["status"]) == (status, word)
     assert datetime.fromisoformat(body["scheduler"]["last_sweep_at"]) == SWEPT
@@ -96,7 +85,7 @@ def test_healthz_reports_zero_seconds_of_silence_right_after_a_sweep(app, client
 
 def test_a_new_sweep_makes_healthz_ok_again(app, client, clock):
     run_sweep(app)
-    clock.at = SWEPT + silent_limit(app) + timedelta(minutes=5)
+    clock.freeze(SWEPT + silent_limit(app) + timedelta(minutes=5))
     assert healthz(client)[0] == 503
     run_sweep(app)
     assert healthz(client)[0] == 200
@@ -130,7 +119,7 @@ def test_status_page_says_running_after_a_sweep(app, client, world, clock):
 
 def test_status_page_says_silent_when_the_scheduler_stopped(app, client, world, clock):
     run_sweep(app)
-    clock.at = SWEPT + silent_limit(app) + timedelta(minutes=1)
+    clock.freeze(SWEPT + silent_limit(app) + timedelta(minutes=1))
     page = _status_page(app, client)
     assert "Scheduler: silent" in page
     assert "not being recorded" in page

@@ -31,9 +31,9 @@ NOT_WAIVED = "Say why the breach is waived."
 
 
 @pytest.fixture
-def month(app, world, monkeypatch):
+def month(app, world, clock):
     """The four breaches; `ids[(ticket number, "GTI"|"GTR")]` is a breach's id."""
-    monkeypatch.setattr("helpdesk.escalation.views.now_utc", lambda: WAIVED_AT)
+    clock.freeze(WAIVED_AT)
     shop = open_ticket(app, requester=world.client, contract="CT-SHOP", now=OPENED)
     other = open_ticket(app, requester=world.other_client, contract="CT-OTHER", now=OPENED)
     run_sweep(app, now=SWEPT, name="test")

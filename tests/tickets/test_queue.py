@@ -1,8 +1,8 @@
 """The technician's queue: urgency order, filters, cursor pages, the refresh fragment and the
 figures each row's live countdown starts from.
 
-The scene is read as of NOW, Monday 30 November 2026 at 11:00 in Paris (the page's `now_utc` is
-patched). P1 is 24/7 (GTI 2 h, GTR 8 h), P3 business hours in Paris (GTI 8 h); both warn at
+The scene is read as of NOW, Monday 30 November 2026 at 11:00 in Paris (the app's clock is
+frozen there). P1 is 24/7 (GTI 2 h, GTR 8 h), P3 business hours in Paris (GTI 8 h); both warn at
 50 % and 80 %.
 """
 import html
@@ -38,8 +38,8 @@ URGENCY = ["Overdue", "Nearly due", "Twin A", "Twin B", "Fresh", "Printer 100% j
 
 
 @pytest.fixture
-def scene(app, world, monkeypatch):
-    monkeypatch.setattr("helpdesk.tickets.views.now_utc", lambda: NOW)
+def scene(app, world, clock):
+    clock.freeze(NOW)
 
     def ticket(title, minutes_ago, **kwargs):
         return open_ticket(app, requester=kwargs.pop("requester", world.client), title=title,
@@ -374,9 +374,9 @@ def test_overdue_business_clock_counts_only_service_hours_past_due(desk):
     assert shown.due_at == paris(2026, 11, 26, 18, 0)
 
 
-def test_rows_of_a_closed_calendar_say_the_clock_is_not_counting(app, world, monkeypatch, tech):
+def test_rows_of_a_closed_calendar_say_the_clock_is_not_counting(app, world, clock, tech):
     saturday = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
-    monkeypatch.setattr("helpdesk.tickets.views.now_utc", lambda: saturday)
+    clock.freeze(saturday)
     open_ticket(app, requester=world.client, title="Weekend", priority="P3",
                 now=saturday - 60 * MINUTE)
     cell = clock_cells(tech.get("/queue").get_data(as_text=True))["Weekend"]

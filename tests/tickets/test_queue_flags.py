@@ -1,7 +1,7 @@
 """The technician's queue flags urgency in words: "breached", "at risk", "paused".
 
 P1 tickets (24/7, GTI 2 h, GTR 8 h, warnings at 50 % and 80 %) opened at various times before
-NOW, swept as of NOW; the queue page is read as of NOW too (its `now_utc` is patched).
+NOW, swept as of NOW; the queue page is read as of NOW too (the app's clock is frozen there).
 """
 import html
 import re
@@ -17,9 +17,9 @@ MINUTE = timedelta(minutes=1)
 
 
 @pytest.fixture
-def queue(app, client, world, monkeypatch):
+def queue(app, client, world, clock):
     """The queue's clock cell of each ticket, by title, as Tom the technician reads it."""
-    monkeypatch.setattr("helpdesk.tickets.views.now_utc", lambda: NOW)
+    clock.freeze(NOW)
 
     def ticket(title, opened_minutes_ago):
         return open_ticket(app, requester=world.client, title=title,

@@ -2,7 +2,7 @@
 
 The world's contract CT-SHOP has P1 (24/7, GTI 2 h, GTR 8 h) and P3 (Mon–Fri 08:00–18:00 Paris
 outside French holidays, GTI 8 h, no GTR). Pages are read as of NOW, Thursday 3 December 2026,
-12:00 UTC (their `now_utc` is patched), so every promised instant is known.
+12:00 UTC (the app's clock is frozen there), so every promised instant is known.
 """
 import html
 import re
@@ -22,8 +22,8 @@ BUTTON = re.compile(r"<button[^>]*>(.*?)</button>", re.S)
 
 
 @pytest.fixture(autouse=True)
-def as_of_now(monkeypatch):
-    monkeypatch.setattr("helpdesk.tickets.views.now_utc", lambda: NOW)
+def as_of_now(clock):
+    clock.freeze(NOW)
 
 
 def text(page: str) -> str:
@@ -109,9 +109,8 @@ def test_waiting_on_the_client_says_the_restore_clock_is_paused(app, client, wor
 
 
 @pytest.fixture
-def after_christmas(monkeypatch):
-    monkeypatch.setattr("helpdesk.tickets.views.now_utc",
-                        lambda: datetime(2026, 12, 28, 9, 0, tzinfo=UTC))
+def after_christmas(clock):
+    clock.freeze(datetime(2026, 12, 28, 9, 0, tzinfo=UTC))
 
 
 def test_timeline_shows_each_reprioritisation_with_its_reason(app, client, world,
