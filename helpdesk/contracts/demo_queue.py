@@ -86,7 +86,7 @@ def load_demo_queue(*, now: datetime) -> QueueReport:
         return report
     contracts = {c.reference: c for c in db.session.scalars(
         sa.select(Contract).where(Contract.reference.in_([SHOP, ATELIER])))}
-    if not all(c.is_active_on(now.date()) for c in contracts.values()):
+    if not all(c.is_active_at(now) for c in contracts.values()):
         report.skipped = "the demo contracts are not in force today, nothing added"
         return report
     people = {key: db.session.scalar(sa.select(User).where(User.email == email))

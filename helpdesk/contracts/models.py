@@ -2,6 +2,7 @@
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.ext.hybrid import hybrid_property
@@ -108,6 +109,14 @@ class Contract(db.Model):
 
     def is_active_on(self, day: date) -> bool:
         return self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)
+
+    def local_day(self, at: datetime) -> date:
+        """The day `at` falls on in the contract's zone, the zone its start and end dates are
+        days of: at 23:30 UTC on 31 December it is already 1 January in Paris."""
+        return at.astimezone(ZoneInfo(self.current_version.timezone)).date()
+
+    def is_active_at(self, at: datetime) -> bool:
+        return self.is_active_on(self.local_day(at))
 
 
 class ContractVersion(db.Model):

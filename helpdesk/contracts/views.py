@@ -21,7 +21,7 @@ def contract_helpers() -> dict:
 @role_required(*READERS)
 def index():
     return render_template("contracts/index.html", contracts=queries.contracts_for(current_user),
-                           today=now_utc().date())
+                           now=now_utc())
 
 
 @bp.get("/contracts/<reference>")
@@ -31,4 +31,4 @@ def show(reference: str):
     if contract is None:
         abort(404)
     return render_template("contracts/contract.html", contract=contract,
-                           terms=contract.current_version, today=now_utc().date())
+                           terms=contract.current_version, now=now_utc())

@@ -3,6 +3,7 @@
 The stored rows (`SlaClock`) and the ticket's queue position are refreshed by every use case that
 adds an event, and can be rebuilt at any time (`flask sla recompute`): the events are the truth.
 """
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,6 +26,8 @@ from helpdesk.tickets.models import (
 )
 
 BREACH_LEVEL = 100
+
+logger = logging.getLogger(__name__)
 
 
 def _gti_kind(event: TicketEvent) -> str | None:
@@ -52,8 +55,12 @@ def _gtr_kind(event: TicketEvent) -> str | None:
 
 
 def clock_events(events: list[TicketEvent], metric: Metric) -> list[ClockEvent]:
-    """The engine's events for one metric; only the first intervention stops the GTI."""
+    """The engine's events for one metric; only the first intervention stops the GTI.
+
+    An event a host stamped before the opening (its clock a little behind the opener's) happened
+    at the opening as far as the clock is concerned."""
     kind_of = _gti_kind if metric == Metric.GTI else _gtr_kind
+    opened = _opened_at(events)
     result: list[ClockEvent] = []
     for event in events:
         kind = kind_of(event)
@@ -61,8 +68,24 @@ def clock_events(events: list[TicketEvent], metric: Metric) -> list[ClockEvent]:
             continue
         if metric == Metric.GTI and kind == "stop" and any(e.kind == "stop" for e in result):
             continue
-        result.append(ClockEvent(event.at, kind))
+        result.append(ClockEvent(max(event.at, opened) if opened else event.at, kind))
     return result
+
+
+def _opened_at(events: list[TicketEvent]) -> datetime | None:
+    return next((event.at for event in events if event.kind == EventKind.CREATED), None)
+
+
+def _read_at(ticket: Ticket, now: datetime) -> datetime:
+    """`now`, or the opening when a host whose clock is behind the opener's reads the ticket:
+    its clocks have not started yet."""
+    opened = _opened_at(ticket.events)
+    if opened is not None and now < opened:
+        logger.warning("Ticket %s read as of %s, before its opening at %s (clock skew between "
+                       "hosts?): its clocks are read as not started yet.",
+                       ticket.number, now.isoformat(), opened.isoformat())
+        return opened
+    return now
 
 
 @dataclass(frozen=True)
@@ -106,6 +129,7 @@ def ticket_clocks(ticket: Ticket, *, now: datetime,
     re-targeted from the opening."""
     priority = ticket.priority
     calendar = priority.calendar.engine()
+    now = _read_at(ticket, now)
     clocks = {}
     for metric in Metric:
         target = priority.target(metric)

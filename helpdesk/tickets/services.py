@@ -81,7 +81,7 @@ def open_ticket(*, actor: User, contract: Contract, priority_code: str, title: s
         raise NotFound("No such contract.", field="contract")
     if actor.role not in (Role.CLIENT, Role.TECHNICIAN, Role.TEAM_LEAD, Role.ADMIN):
         raise Forbidden("Your role cannot open tickets.")
-    if not contract.is_active_on(now.date()):
+    if not contract.is_active_at(now):
         raise DomainError("Contract %(contract)s is not active.", field="contract",
                           contract=contract.reference)
     version = contract.current_version

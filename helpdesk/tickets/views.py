@@ -278,8 +278,8 @@ def queue():
 @bp.route("/tickets/new", methods=["GET", "POST"])
 @role_required(Role.CLIENT)
 def new():
-    today = now_utc().date()
-    contracts = [c for c in contract_queries.contracts_for(current_user) if c.is_active_on(today)]
+    now = now_utc()
+    contracts = [c for c in contract_queries.contracts_for(current_user) if c.is_active_at(now)]
     form = NewTicketForm()
     form.set_contracts(contracts)
     if form.validate_on_submit():
@@ -288,7 +288,7 @@ def new():
             with _upload(form.attachment.data) as attachment:
                 ticket = services.open_ticket(
                     actor=current_user, contract=contract, priority_code=form.priority_code,
-                    title=form.title.data, description=form.description.data, now=now_utc(),
+                    title=form.title.data, description=form.description.data, now=now,
                     attachment=attachment)
                 db.session.commit()
         except DomainError as error:
