@@ -55,6 +55,18 @@ def now_utc() -> datetime:
     return clock.now()
 
 
+def is_future(at: datetime | None) -> bool:
+    """Whether `at` is later than the present. A command run as of a future instant only
+    previews: it writes and sends nothing, since what it would record has not happened yet."""
+    return at is not None and at > now_utc()
+
+
+def preview_notice(at: datetime) -> str:
+    """The first line a command prints when it only previews what would happen at `at`."""
+    return (f"Preview only, nothing is written and nothing is sent: {at.isoformat()} is later "
+            f"than now ({now_utc().isoformat(timespec='seconds')}).")
+
+
 def _aware(at: datetime) -> datetime:
     if not isinstance(at, datetime) or at.utcoffset() is None:
         raise ValueError(f"the clock needs a timezone-aware instant, got {at!r}")

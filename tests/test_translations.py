@@ -201,7 +201,7 @@ def _open_ticket(world) -> str:
     contract = db.session.scalar(sa.select(Contract).where(Contract.reference == world.contract))
     return open_ticket(actor=client_user, contract=contract, priority_code="P1",
                        title="Site en panne", description="Erreur 500 partout.",
-                       now=datetime.now(UTC)).number
+                       now=now_utc()).number
 
 
 def _language_of(app, email: str) -> str:

@@ -13,6 +13,7 @@ from flask.cli import AppGroup
 
 from helpdesk.billing import exports
 from helpdesk.billing.inputs import active_contracts_query
+from helpdesk.billing.queries import issued_at
 from helpdesk.billing.services import (
     InvoiceReference,
     Outcome,
@@ -21,7 +22,7 @@ from helpdesk.billing.services import (
     issue_month,
 )
 from helpdesk.billing.wording import month_label
-from helpdesk.clock import now_utc, parse_instant
+from helpdesk.clock import is_future, now_utc, parse_instant, preview_notice
 from helpdesk.errors import DomainError
 from helpdesk.extensions import db
 
@@ -64,7 +65,9 @@ def progress_bar(total: int, label: str) -> Iterator:
 @click.option("--month", required=True, callback=month_option, help="The month, YYYY-MM.")
 @click.option("--contract", "reference", help="Only this contract (its reference).")
 @click.option("--at", callback=instant_option,
-              help="Close as of this ISO 8601 instant instead of now (future: what-if).")
+              help="Close as of this ISO 8601 instant instead of now. Future: a preview that "
+                   "prints what would be drafted and writes nothing. Either way a month is "
+                   "closed only once it has ended by the real clock, whatever --at says.")
 @click.option("--invoice-number", help="The invoice the credit note relates to (with --contract).")
 @click.option("--invoice-date", type=click.DateTime(formats=["%Y-%m-%d"]),
               help="That invoice's date, YYYY-MM-DD.")
@@ -77,23 +80,40 @@ def close_command(month: str, reference: str | None, at: datetime | None,
     if (invoice_number or invoice_date) and reference is None:
         raise click.UsageError("--invoice-number and --invoice-date need --contract: each "
                                "contract's credit note relates to its own invoice.")
-    now = at or now_utc()
+    preview = is_future(at)
+    if preview:
+        click.echo(preview_notice(at))
+    # The month must have ended by the real clock: a past --at is held to its own instant, a
+    # future one (a preview, rolled back) to the present.
+    now = now_utc() if at is None or preview else at
     invoice = InvoiceReference(invoice_number, invoice_date.date() if invoice_date else None)
     total = 1 if reference else db.session.scalar(
         sa.select(sa.func.count()).select_from(active_contracts_query(month).subquery()))
     try:
         with progress_bar(total, f"Closing {month_label(month)}") as progress:
             summary = close_month(month, at=now, actor=None, contract_reference=reference,
-                                  invoice=invoice, progress=progress)
+                                  invoice=invoice, progress=progress, commit=not preview)
     except DomainError as error:
         raise click.ClickException(error.message) from error
+    finally:
+        if preview:
+            db.session.rollback()
     for result in summary.results:
-        click.echo(result.message)
+        if preview and result.outcome == Outcome.DRAFTED:
+            click.echo(f"{result.contract_reference}: would draft a credit note of "
+                       f"{result.total_excl_vat} {result.currency} excl. VAT for "
+                       f"{month_label(month)}.")
+        else:
+            click.echo(result.message)
     counts = [f"{summary.count(Outcome.DRAFTED)} drafted",
               f"{summary.count(Outcome.NOTHING_OWED)} with nothing owed",
               f"{summary.count(Outcome.ALREADY_ISSUED)} already issued"]
     if not_ended := summary.count(Outcome.NOT_ENDED):
         counts.append(f"{not_ended} whose month has not ended in their zone")
+    if preview:
+        click.echo(f"Would close {month_label(month)} as of {at.isoformat()}: "
+                   f"{len(summary.results)} contract(s), {', '.join(counts)}.")
+        return
     click.echo(f"Closed {month_label(month)} as of {now.isoformat()}: "
                f"{len(summary.results)} contract(s), {', '.join(counts)}.")
     if summary.count(Outcome.DRAFTED):
@@ -104,17 +124,25 @@ def close_command(month: str, reference: str | None, at: datetime | None,
 @click.option("--month", required=True, callback=month_option, help="The month, YYYY-MM.")
 @click.option("--at", callback=instant_option,
               help="Issue as of this ISO 8601 instant instead of now: it gives the issue date "
-                   "(in BILLING_TIMEZONE), and so the year of the numbers.")
+                   "(in BILLING_TIMEZONE), and so the year of the numbers. Future: a preview "
+                   "that prints which draft would get which number (as the sequence stands "
+                   "now) and writes nothing.")
 def issue_command(month: str, at: datetime | None) -> None:
     """Issue the month's drafts.
 
     Each gets the next number of the year and is frozen for good.
     """
+    preview = is_future(at)
+    if preview:
+        click.echo(preview_notice(at))
     now = at or now_utc()
     total = len(drafts_of(month))
     if not total:
         click.echo(f"No draft credit note for {month_label(month)}: nothing to issue "
                    f"(close the month first: flask billing close --month {month}).")
+        return
+    if preview:
+        _preview_issue(month, at)
         return
     try:
         with progress_bar(total, f"Issuing {month_label(month)}") as progress:
@@ -128,6 +156,23 @@ def issue_command(month: str, at: datetime | None) -> None:
                  if len(numbers) < total else "")
     click.echo(f"Issued {len(numbers)} credit note(s) for {month_label(month)} as of "
                f"{now.isoformat()}{span}{meanwhile}.")
+
+
+def _preview_issue(month: str, at: datetime) -> None:
+    """Issue the drafts as of `at` in one transaction, read the numbers back, roll it back."""
+    try:
+        issue_month(month, actor=None, now=at, commit=False)
+        issued = issued_at(month, at)
+    except DomainError as error:
+        raise click.ClickException(error.message) from error
+    finally:
+        db.session.rollback()
+    for note in issued:
+        click.echo(f"{note.contract_reference}: its draft of {note.total_excl_vat} "
+                   f"{note.currency} excl. VAT would be issued as {note.number}.")
+    span = f": {issued[0].number} to {issued[-1].number}" if issued else ""
+    click.echo(f"Would issue {len(issued)} credit note(s) for {month_label(month)} as of "
+               f"{at.isoformat()}{span}.")
 
 
 def _replace_atomically(path: Path, write) -> None:

@@ -120,6 +120,17 @@ def draft_count(month: str) -> int:
         CreditNote.month == month, CreditNote.status == CreditNoteStatus.DRAFT)) or 0
 
 
+def issued_at(month: str, at: datetime) -> list[sa.Row]:
+    """The month's notes issued at the instant `at`, in number order: their number, contract
+    reference, total excl. VAT and currency."""
+    return db.session.execute(
+        sa.select(CreditNote.number, CreditNote.contract_reference, CreditNote.total_excl_vat,
+                  CreditNote.currency)
+        .where(CreditNote.month == month, CreditNote.status == CreditNoteStatus.ISSUED,
+               CreditNote.issued_at == at)
+        .order_by(CreditNote.sequence_year, CreditNote.sequence_number)).all()
+
+
 # -- finance: one contract's preview -------------------------------------------------------------
 
 

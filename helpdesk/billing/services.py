@@ -1,6 +1,7 @@
 """Closing a month into draft credit notes, and issuing them under a gap-free yearly number.
 
-Closing is allowed once the month has ended (in the contract's zone) as of the closing instant. It
+Closing is allowed once the month has ended (in the contract's zone) as of the closing instant,
+which the callers take from the real clock: a month is closed only once it has ended. It
 replaces the contract's draft for that month, if any; a month that already has an issued note is
 not closed again, since an issued note never changes (a correction is a new document).
 
@@ -65,6 +66,7 @@ class ContractClosing:
     credit_note_id: int | None = None
     total_excl_vat: Decimal | None = None
     refusal: DomainError | None = None  # why the month could not be closed yet
+    currency: str | None = None
 
 
 @dataclass
@@ -135,9 +137,10 @@ def _compute(inputs: ContractMonth, month: str) -> CreditComputation:
 def close_month(month: str, *, at: datetime, actor: User | None = None,
                 contract_reference: str | None = None,
                 invoice: InvoiceReference = InvoiceReference(),
-                progress: Progress | None = None) -> CloseSummary:
+                progress: Progress | None = None, commit: bool = True) -> CloseSummary:
     """Close `month` for every contract in force then (or one), a batch of contracts per
-    transaction; the caller's session is committed after each batch."""
+    transaction; the caller's session is committed after each batch. With `commit=False` each
+    batch is only flushed, for a caller that rolls the lot back (a preview)."""
     invoice = check_invoice(invoice)
     query = active_contracts_query(month)
     if contract_reference is not None:
@@ -176,7 +179,8 @@ def close_month(month: str, *, at: datetime, actor: User | None = None,
                                     existing=existing.get(inputs.contract.id))
                     for inputs in months]
         summary.results.extend(drafts.write(closings))
-        db.session.commit()
+        if commit:
+            db.session.commit()
         # Streamed: what a batch loaded is let go before the next one.
         db.session.expunge_all()
         if progress is not None:
@@ -265,7 +269,8 @@ class _Drafts:
         reference, total = note["contract_reference"], note["total_excl_vat"]
         return ContractClosing(reference, Outcome.DRAFTED,
                                f"{reference}: draft credit note of {total} {note['currency']} "
-                               f"excl. VAT for {month_label(self.month)}.", note_id, total)
+                               f"excl. VAT for {month_label(self.month)}.", note_id, total,
+                               currency=note["currency"])
 
 
 def _note_row(inputs: ContractMonth, computation: CreditComputation, month: str, *,
@@ -373,17 +378,21 @@ def drafts_of(month: str) -> list[int]:
 
 
 def issue_month(month: str, *, actor: User | None, now: datetime,
-                progress: Progress | None = None) -> list[str]:
-    """Issue every draft of the month, each in its own transaction; the numbers issued."""
+                progress: Progress | None = None, commit: bool = True) -> list[str]:
+    """Issue every draft of the month, each in its own transaction; the numbers issued. With
+    `commit=False` each is only flushed, for a caller that rolls the lot back (a preview)."""
     numbers = []
     for note_id in drafts_of(month):
         try:
             note = issue_credit_note(note_id, actor=actor, now=now)
         except (Conflict, NotFound):  # issued, or replaced, meanwhile by someone else
-            db.session.rollback()
+            # Nothing was written for this one; rolling back lets go of its lock.
+            if commit:
+                db.session.rollback()
             continue
         numbers.append(note.number)
-        db.session.commit()
+        if commit:
+            db.session.commit()
         if progress is not None:
             progress(1)
     return numbers

@@ -6,8 +6,14 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from helpdesk.clock import now_utc, parse_instant
-from helpdesk.escalation.jobs import build_scheduler, process_name, run_sender, run_sweep
+from helpdesk.clock import is_future, now_utc, parse_instant, preview_notice
+from helpdesk.escalation.jobs import (
+    build_scheduler,
+    preview_sweep,
+    process_name,
+    run_sender,
+    run_sweep,
+)
 from helpdesk.extensions import db
 from helpdesk.tickets.clocks import recompute_batch
 from helpdesk.tickets.models import parse_number
@@ -26,9 +32,17 @@ def instant_option(_ctx, _param, value: str | None):
 
 @sla_cli.command("recompute")
 @click.option("--ticket", "number", help="Only this ticket (e.g. T-000123).")
-@click.option("--at", callback=instant_option, help="As of this ISO 8601 instant (default: now).")
+@click.option("--at", callback=instant_option,
+              help="As of this ISO 8601 instant, now or past (default: now). A future instant is "
+                   "refused: the stored clocks are the present's; flask sla sweep --at previews "
+                   "what a later instant brings.")
 def recompute_command(number: str | None, at) -> None:
     """Rebuild the stored clocks from the tickets' events."""
+    if is_future(at):
+        raise click.ClickException(
+            f"--at {at.isoformat()} is later than now ({now_utc().isoformat(timespec='seconds')}): "
+            f"the stored clocks describe the present, so nothing was recomputed. To see what "
+            f"would be recorded by then: flask sla sweep --at {at.isoformat()}")
     ticket_ids = None
     if number is not None:
         ticket_id = parse_number(number)
@@ -48,11 +62,27 @@ def recompute_command(number: str | None, at) -> None:
 
 @sla_cli.command("sweep")
 @click.option("--at", callback=instant_option,
-              help="Sweep as of this ISO 8601 instant instead of now (past: catch up or audit; "
-                   "future: simulate).")
+              help="Sweep as of this ISO 8601 instant instead of now. Past: catch up or audit, "
+                   "recording at the instants the rules give. Future: a preview that prints what "
+                   "would be recorded and who would be told, and writes and sends nothing.")
 def sweep_command(at) -> None:
     """Record the thresholds and breaches due, and queue their notifications."""
-    summary = run_sweep(current_app._get_current_object(), now=at, name="cli")
+    app = current_app._get_current_object()
+    if is_future(at):
+        click.echo(preview_notice(at))
+        summary, recorded = preview_sweep(app, now=at)
+        for threshold in recorded:
+            breach = " (breach)" if threshold.is_breach else ""
+            told = (f"; would tell {', '.join(threshold.recipients)}"
+                    if threshold.recipients else "")
+            click.echo(f"  would record: {threshold.ticket_number} "
+                       f"{threshold.metric.value.upper()} {threshold.level} %{breach} at "
+                       f"{threshold.at.isoformat()}{told}")
+        click.echo(f"Would sweep as of {at.isoformat()}: {summary.tickets} ticket(s), "
+                   f"{summary.thresholds} threshold(s) crossed, {summary.breaches} breach(es) "
+                   f"recorded, {summary.notifications} notification(s) queued.")
+        return
+    summary = run_sweep(app, now=at, name="cli")
     for line in summary.crossed:
         click.echo(f"  crossed: {line}")
     click.echo(f"Swept as of {(at or now_utc()).isoformat()}: {summary.tickets} ticket(s), "

@@ -2,14 +2,18 @@
 import logging
 import os
 import socket
+from collections.abc import Iterator
 from datetime import datetime
 from urllib.parse import urlsplit
 
+import sqlalchemy as sa
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
 from helpdesk.clock import now_utc
 from helpdesk.escalation.mail import claim_next, deliver, transport_from_config
+from helpdesk.escalation.models import EscalationEvent
+from helpdesk.escalation.queries import RecordedThreshold, thresholds_recorded
 from helpdesk.escalation.services import (
     BATCH_SIZE,
     SweepSummary,
@@ -25,28 +29,51 @@ def process_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def _sweep_batches(as_of: datetime, batch_size: int) -> Iterator[SweepSummary]:
+    """Batch after batch until none is due; the caller commits after each, or never."""
+    seen: set[int] = set()
+    while True:
+        summary = sweep_batch(now=as_of, limit=batch_size)
+        yield summary
+        if summary.tickets == 0:
+            return
+        before = len(seen)
+        seen.update(summary.ticket_ids)
+        if len(seen) == before:
+            logger.error("sweep as of %s keeps finding the same tickets; stopping", as_of)
+            return
+
+
 def run_sweep(app: Flask, *, now: datetime | None = None, name: str | None = None,
               batch_size: int = BATCH_SIZE) -> SweepSummary:
     """One sweep as of `now` (default: the present), committed batch by batch."""
     as_of = now or now_utc()
     total = SweepSummary()
-    seen: set[int] = set()
     with app.app_context():
-        while True:
-            summary = sweep_batch(now=as_of, limit=batch_size)
+        for summary in _sweep_batches(as_of, batch_size):
             db.session.commit()
             total.add(summary)
-            if summary.tickets == 0:
-                break
-            before = len(seen)
-            seen.update(summary.ticket_ids)
-            if len(seen) == before:
-                logger.error("sweep as of %s keeps finding the same tickets; stopping", as_of)
-                break
         record_heartbeat(name=name or process_name(), swept_at=now_utc(), as_of=as_of,
                          summary=total)
         db.session.commit()
     return total
+
+
+def preview_sweep(app: Flask, *, now: datetime,
+                  batch_size: int = BATCH_SIZE) -> tuple[SweepSummary, list[RecordedThreshold]]:
+    """What a sweep as of `now` would record and whom it would tell, with nothing written: the
+    sweep runs as it always does, in one transaction read back and then rolled back. No
+    heartbeat, and the outbox it wrote is gone before any sender could see it."""
+    with app.app_context():
+        try:
+            after_id = db.session.scalar(sa.select(sa.func.max(EscalationEvent.id))) or 0
+            total = SweepSummary()
+            for summary in _sweep_batches(now, batch_size):
+                total.add(summary)
+            recorded = thresholds_recorded(after_id=after_id, recorded_at=now)
+        finally:
+            db.session.rollback()
+    return total, recorded
 
 
 def run_sender(app: Flask, *, now: datetime | None = None, limit: int = 200) -> tuple[int, int]:

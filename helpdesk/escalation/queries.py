@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from helpdesk.accounts.models import User
+from helpdesk.bulk import among
 from helpdesk.contracts.models import Contract, Metric
 from helpdesk.escalation.models import (
     Breach,
@@ -15,6 +16,8 @@ from helpdesk.escalation.models import (
     SchedulerHeartbeat,
 )
 from helpdesk.extensions import db
+from helpdesk.tickets.clocks import BREACH_LEVEL
+from helpdesk.tickets.models import format_number
 
 
 def unread_count(user: User) -> int:
@@ -48,6 +51,42 @@ def breaches(*, month: str, contract_reference: str | None = None,
     if waived is not None:
         query = query.where(Breach.waived_at.is_not(None) if waived else Breach.waived_at.is_(None))
     return list(db.session.scalars(query))
+
+
+@dataclass(frozen=True)
+class RecordedThreshold:
+    """A threshold event as a sweep wrote it (a breach at 100 %), with who is to be told."""
+
+    ticket_number: str
+    metric: Metric
+    level: int
+    at: datetime
+    recipients: tuple[str, ...]  # e-mail addresses, in the order they were queued
+
+    @property
+    def is_breach(self) -> bool:
+        return self.level == BREACH_LEVEL
+
+
+def thresholds_recorded(*, after_id: int, recorded_at: datetime) -> list[RecordedThreshold]:
+    """The threshold events one sweep wrote (ids past `after_id`, recorded as of
+    `recorded_at`) by ticket, metric and level, with their notifications' recipients."""
+    events = db.session.execute(
+        sa.select(EscalationEvent.id, EscalationEvent.ticket_id, EscalationEvent.metric,
+                  EscalationEvent.level, EscalationEvent.at)
+        .where(EscalationEvent.id > after_id, EscalationEvent.recorded_at == recorded_at)
+        .order_by(EscalationEvent.ticket_id, EscalationEvent.metric, EscalationEvent.level)).all()
+    told: dict[int, list[str]] = {}
+    if events:
+        for event_id, email in db.session.execute(
+                sa.select(Notification.event_id, User.email)
+                .join(User, User.id == Notification.recipient_id)
+                .where(among(Notification.event_id, [event.id for event in events]))
+                .order_by(Notification.id)):
+            told.setdefault(event_id, []).append(email)
+    return [RecordedThreshold(format_number(event.ticket_id), event.metric, event.level, event.at,
+                              tuple(told.get(event.id, ())))
+            for event in events]
 
 
 @dataclass(frozen=True)

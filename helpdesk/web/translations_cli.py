@@ -3,8 +3,8 @@
     python -m helpdesk.web.translations_cli update    # sources → messages.pot → fr/…/messages.po
     python -m helpdesk.web.translations_cli compile   # every .po → .mo (what the app reads)
 
-`compile` also runs from run.sh, test.sh and the test session (only for a .po newer than its
-.mo), so the .mo files are never committed. The same extraction feeds tests/test_translations.py.
+The .mo files are never committed: the application compiles those missing or older than their
+.po as it starts (helpdesk/web/i18n.py), and so do run.sh, test.sh and the test session. The same extraction feeds tests/test_translations.py.
 """
 import os
 import tempfile

@@ -12,7 +12,8 @@ from facturx import get_xml_from_pdf
 from lxml import etree
 from pypdf import PdfReader
 
-from helpdesk.billing.models import CreditNote
+from helpdesk.audit.models import AuditEntry
+from helpdesk.billing.models import CreditNote, CreditNoteCounter, CreditNoteLine
 from helpdesk.extensions import db
 from helpdesk.tickets import services
 from tests import factories
@@ -181,6 +182,84 @@ def test_closing_a_few_contracts_shows_no_progress_bar(app, runner, october):
     assert close(runner).stderr == ""
 
 
+# -- a future --at only previews ------------------------------------------------------------------
+
+PREVIEW = "Preview only, nothing is written and nothing is sent: "
+
+
+def billing_state(app) -> tuple:
+    """Everything closing or issuing writes, to show that a preview wrote nothing."""
+    with app.app_context():
+        counts = tuple(db.session.scalar(sa.select(sa.func.count()).select_from(model))
+                       for model in (CreditNote, CreditNoteLine, CreditNoteCounter, AuditEntry))
+        notes = db.session.execute(sa.select(
+            CreditNote.id, CreditNote.status, CreditNote.number, CreditNote.closed_at,
+            CreditNote.total_excl_vat).order_by(CreditNote.id)).all()
+        return counts, notes
+
+
+def test_close_with_a_future_instant_previews_the_drafts_and_writes_nothing(app, runner,
+                                                                           october):
+    before = billing_state(app)
+    result = run(runner, "close", "--month", "2026-10", "--at", "2026-12-15T10:00:00+01:00")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        PREVIEW + "2026-12-15T09:00:00+00:00 is later than now (2026-11-30T09:00:00+00:00).",
+        "CT-001: would draft a credit note of 100.00 EUR excl. VAT for October 2026.",
+        "CT-002: would draft a credit note of 100.00 EUR excl. VAT for October 2026.",
+        "Would close October 2026 as of 2026-12-15T09:00:00+00:00: 2 contract(s), 2 drafted, "
+        "0 with nothing owed, 0 already issued.",
+    ]
+    assert billing_state(app) == before
+
+
+def test_close_with_a_future_instant_leaves_the_drafts_as_they_were(app, runner, october):
+    close(runner)
+    before = billing_state(app)
+    result = run(runner, "close", "--month", "2026-10", "--at", "2027-01-15T12:00:00Z")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(PREVIEW)
+    assert billing_state(app) == before
+
+
+@pytest.mark.parametrize("at", [None, "2026-12-01T00:00:00+01:00", "2027-06-01T00:00:00Z"])
+def test_close_refuses_a_month_not_ended_by_the_real_clock_whatever_at_says(app, runner,
+                                                                           october, at):
+    """Monday 30 November 2026: November has not ended, even --at December says otherwise."""
+    before = billing_state(app)
+    result = run(runner, "close", "--month", "2026-11", *(["--at", at] if at else []))
+    assert result.exit_code == 1, result.output
+    assert ("November 2026 has not ended in Europe/Paris as of 2026-11-30 09:00 UTC"
+            in result.output)
+    assert "Traceback" not in result.output
+    assert billing_state(app) == before
+
+
+def test_close_once_the_month_has_ended_by_the_clock(app, runner, october, clock):
+    clock.freeze(paris(2026, 12, 1, 0, 0))
+    result = run(runner, "close", "--month", "2026-11")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("CT-001: nothing is owed for November 2026")
+
+
+def test_issue_with_a_future_instant_previews_the_numbers_and_writes_nothing(app, runner,
+                                                                            october):
+    close(runner)
+    before = billing_state(app)
+    result = run(runner, "issue", "--month", "2026-10", "--at", "2027-01-01T00:30:00+01:00")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        PREVIEW + "2026-12-31T23:30:00+00:00 is later than now (2026-11-30T09:00:00+00:00).",
+        "CT-001: its draft of 100.00 EUR excl. VAT would be issued as AV-2027-0001.",
+        "CT-002: its draft of 100.00 EUR excl. VAT would be issued as AV-2027-0002.",
+        "Would issue 2 credit note(s) for October 2026 as of 2026-12-31T23:30:00+00:00: "
+        "AV-2027-0001 to AV-2027-0002.",
+    ]
+    assert billing_state(app) == before
+    # The numbers previewed were not taken: issuing for real starts the sequence.
+    assert "AV-2026-0001 to AV-2026-0002" in issue(runner).stdout
+
+
 # -- issue ---------------------------------------------------------------------------------------
 
 
@@ -199,11 +278,14 @@ def test_issue_numbers_the_drafts_and_lists_them(app, runner, october):
 
 
 def test_issue_as_of_an_instant_takes_the_year_of_its_date_in_the_billing_zone(app, runner,
-                                                                               october):
+                                                                               october, clock):
     close(runner)
     # 00:30 in Paris on 1 January 2027 is still 2026 in UTC.
+    clock.freeze(paris(2027, 1, 1, 0, 30))
     result = issue(runner, at="2027-01-01T00:30:00+01:00")
     assert "AV-2027-0001 to AV-2027-0002" in result.stdout
+    assert notes(app) == {"CT-001": ("issued", "AV-2027-0001", "100.00"),
+                          "CT-002": ("issued", "AV-2027-0002", "100.00")}
 
 
 def test_issue_with_no_draft_says_there_is_nothing_to_issue(app, runner, october):

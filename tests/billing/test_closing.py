@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from helpdesk.billing.credits import LineKind
 from helpdesk.billing.models import CreditNote, CreditNoteStatus
 from helpdesk.billing.services import InvoiceReference, Outcome, close_month
+from helpdesk.clock import now_utc
 from helpdesk.contracts.models import Contract
 from helpdesk.errors import DomainError
 from helpdesk.escalation.models import Breach
@@ -69,10 +70,11 @@ def test_a_month_is_closed_only_once_it_has_ended_in_the_contracts_zone(ledger):
     assert the_note() is not None
 
 
-def test_closing_with_a_future_instant_simulates_the_month_end(ledger):
-    """--at may lie in the future: what closing will give, for a demonstration or a what-if."""
+def test_closing_weeks_later_stamps_the_draft_with_the_closing_instant(ledger, clock):
+    """Closed in mid-January (the clock frozen there): the draft says when it was closed."""
     worked_example(ledger)
-    close_month("2026-10", at=paris(2027, 1, 15, 12, 0))
+    clock.freeze(paris(2027, 1, 15, 12, 0))
+    close_month("2026-10", at=now_utc())
     assert the_note().closed_at == paris(2027, 1, 15, 12, 0)
 
 

@@ -4,8 +4,12 @@ The last sweep ran on Monday 30 November 2026 at 08:30 (Paris); the next one, th
 line, on Thursday 3 December at 08:30. Every threshold crossed meanwhile is recorded at the
 instant the rules give, breaches at their due instants, and each clock notifies once, for the
 highest threshold it crossed, not a burst.
+
+Run while it is still Monday, the same command is a preview: it says what Thursday's catch-up
+will record and whom it will tell, and writes and sends nothing.
 """
 from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -126,14 +130,16 @@ def state() -> tuple:
     return counts, clocks
 
 
-def catch_up(app):
+def catch_up(app, clock):
+    """Thursday 08:30, the scheduler still down: the operator sweeps as of now, typing it."""
+    clock.freeze(paris(2026, 12, 3, 8, 30))
     result = app.test_cli_runner().invoke(args=["sla", "sweep", "--at", CATCH_UP])
     assert result.exit_code == 0, result.output
     return result.output
 
 
-def test_catch_up_records_every_threshold_at_its_true_instant(app, outage):
-    catch_up(app)
+def test_catch_up_records_every_threshold_at_its_true_instant(app, outage, clock):
+    catch_up(app, clock)
     with app.app_context():
         expected = {(title, metric, level, at) for title, crossed in CROSSED.items()
                     for metric, level, at in crossed}
@@ -143,8 +149,8 @@ def test_catch_up_records_every_threshold_at_its_true_instant(app, outage):
         assert recorded_at == {paris(2026, 12, 3, 8, 30)}
 
 
-def test_catch_up_records_breaches_at_their_due_instants(app, outage):
-    catch_up(app)
+def test_catch_up_records_breaches_at_their_due_instants(app, outage, clock):
+    catch_up(app, clock)
     with app.app_context():
         rows = db.session.execute(
             sa.select(Ticket.title, Breach).join(Ticket, Ticket.id == Breach.ticket_id))
@@ -155,8 +161,8 @@ def test_catch_up_records_breaches_at_their_due_instants(app, outage):
                         for metric, level, at in crossed if level == 100}
 
 
-def test_catch_up_notifies_each_recipient_once_for_the_highest_threshold(app, outage):
-    catch_up(app)
+def test_catch_up_notifies_each_recipient_once_for_the_highest_threshold(app, outage, clock):
+    catch_up(app, clock)
     with app.app_context():
         rows = db.session.execute(
             sa.select(Ticket.title, EscalationEvent.metric, EscalationEvent.level, User.email)
@@ -174,8 +180,8 @@ def test_catch_up_notifies_each_recipient_once_for_the_highest_threshold(app, ou
     assert told == NOTIFIED
 
 
-def test_catch_up_prints_what_it_did(app, outage):
-    output = catch_up(app)
+def test_catch_up_prints_what_it_did(app, outage, clock):
+    output = catch_up(app, clock)
     crossed = sorted(line.strip() for line in output.splitlines() if "crossed:" in line)
     with app.app_context():
         numbers = dict(db.session.execute(sa.select(Ticket.title, Ticket.id)).all())
@@ -190,11 +196,11 @@ def test_catch_up_prints_what_it_did(app, outage):
         f"crossed, {breaches} breach(es) recorded, {mails} notification(s) queued.")
 
 
-def test_catch_up_twice_changes_nothing_more(app, outage):
-    catch_up(app)
+def test_catch_up_twice_changes_nothing_more(app, outage, clock):
+    catch_up(app, clock)
     with app.app_context():
         before = state()
-    output = catch_up(app)
+    output = catch_up(app, clock)
     assert "crossed:" not in output
     assert "0 threshold(s) crossed, 0 breach(es) recorded, 0 notification(s) queued." in output
     with app.app_context():
@@ -222,16 +228,84 @@ def test_sweep_refuses_an_instant_without_offset_or_garbage_and_changes_nothing(
         assert state() == before
 
 
-def test_catch_up_records_no_breach_for_a_clock_stopped_at_its_due_instant(app):
+def test_catch_up_records_no_breach_for_a_clock_stopped_at_its_due_instant(app, clock):
     with app.app_context():
         open_ticket, _client, tech = desk()
         ticket = open_ticket("just in time", "P1", paris(2026, 11, 30, 9, 0))
         services.take_ticket(ticket, actor=tech, now=paris(2026, 11, 30, 11, 0))  # the due
         db.session.commit()
-    catch_up(app)
+    catch_up(app, clock)
     with app.app_context():
         assert db.session.scalar(sa.select(SlaClock.status).where(
             SlaClock.metric == "gti")) == "met"
         assert {(metric, level) for _, metric, level, _ in recorded()} >= {("gti", 50),
                                                                            ("gti", 80)}
         assert db.session.scalars(sa.select(Breach.metric)).all() == ["gtr"]
+
+
+# -- a future instant only previews ------------------------------------------------------------
+
+
+def preview(app):
+    """Still Monday 10:00 (the tests' clock): Thursday is in the future."""
+    result = app.test_cli_runner().invoke(args=["sla", "sweep", "--at", CATCH_UP])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_sweep_preview_of_the_future_writes_and_sends_nothing(app, outage):
+    with app.app_context():
+        before = state()
+        beat = db.session.scalars(sa.select(SchedulerHeartbeat.last_sweep_as_of)).all()
+    preview(app)
+    with app.app_context():
+        assert state() == before  # no event, breach, notification, heartbeat or clock change
+        assert db.session.scalars(sa.select(SchedulerHeartbeat.last_sweep_as_of)).all() == beat
+    mail = Path(app.config["MAIL_DIR"])
+    assert not mail.exists() or not any(mail.iterdir())
+
+
+def test_sweep_preview_says_first_that_it_writes_nothing(app, outage):
+    first = preview(app).splitlines()[0]
+    assert first.startswith("Preview only, nothing is written and nothing is sent: "
+                            "2026-12-03T07:30:00+00:00 is later than now (2026-11-30T09:")
+
+
+def test_sweep_preview_prints_what_would_be_recorded_and_who_would_be_told(app, outage):
+    output = preview(app)
+    with app.app_context():
+        numbers = dict(db.session.execute(sa.select(Ticket.title, Ticket.id)).all())
+    lines = sorted(line.strip() for line in output.splitlines() if "would record:" in line)
+    expected = []
+    for title, events in CROSSED.items():
+        for metric, level, at in events:
+            told = NOTIFIED.get((title, metric)) if level == 100 else None
+            line = (f"would record: T-{numbers[title]:06d} {metric.upper()} {level} %"
+                    f"{' (breach)' if level == 100 else ''} at {at.isoformat()}")
+            expected.append((line, told))
+    assert len(lines) == len(expected)
+    for line, told in expected:
+        [match] = [printed for printed in lines if printed.startswith(line)]
+        if told is None:
+            assert match == line
+        else:
+            assert set(match.removeprefix(f"{line}; would tell ").split(", ")) == told
+    thresholds = sum(len(events) for events in CROSSED.values())
+    mails = sum(len(people) for people in NOTIFIED.values())
+    assert output.splitlines()[-1] == (
+        f"Would sweep as of 2026-12-03T07:30:00+00:00: 5 ticket(s), {thresholds} threshold(s) "
+        f"crossed, {len(NOTIFIED)} breach(es) recorded, {mails} notification(s) queued.")
+
+
+def test_sweep_preview_foretells_what_the_catch_up_then_records(app, outage, clock):
+    foretold = sorted(line.strip().removeprefix("would record: ")
+                      for line in preview(app).splitlines() if "would record:" in line)
+    done = sorted(line.strip().removeprefix("crossed: ")
+                  for line in catch_up(app, clock).splitlines() if "crossed:" in line)
+    assert [line.split(";")[0].replace(" (breach)", "") for line in foretold] == done
+
+
+def test_sweep_as_of_now_is_no_preview(app, outage, clock):
+    clock.freeze(paris(2026, 12, 3, 8, 30))
+    output = app.test_cli_runner().invoke(args=["sla", "sweep"]).output
+    assert "Preview" not in output and output.startswith("  crossed: ")

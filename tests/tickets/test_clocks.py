@@ -161,6 +161,26 @@ def test_recompute_command_rebuilds_one_ticket(app, runner, world):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(SlaClock)) == 2
 
 
+def test_recompute_command_refuses_a_future_instant_and_writes_nothing(app, runner, world):
+    with app.app_context():
+        actor = db.session.scalar(sa.select(User).where(User.email == world.client))
+        contract = db.session.scalar(sa.select(Contract).where(Contract.reference ==
+                                                                  world.contract))
+        services.open_ticket(actor=actor, contract=contract, priority_code="P1", title="Down",
+                             description="Down.", now=datetime(2026, 11, 30, 8, 0, tzinfo=UTC))
+        db.session.commit()
+        before = db.session.execute(sa.select(SlaClock.__table__).order_by(SlaClock.id)).all()
+    result = runner.invoke(args=["sla", "recompute", "--at", "2026-12-01T08:30:00Z"])
+    assert result.exit_code == 1
+    assert ("--at 2026-12-01T08:30:00+00:00 is later than now (2026-11-30T09:"
+            in result.output)
+    assert "nothing was recomputed" in result.output
+    assert "flask sla sweep --at 2026-12-01T08:30:00+00:00" in result.output
+    with app.app_context():
+        assert db.session.execute(
+            sa.select(SlaClock.__table__).order_by(SlaClock.id)).all() == before
+
+
 def test_recompute_command_refuses_an_unknown_ticket(runner, world):
     result = runner.invoke(args=["sla", "recompute", "--ticket", "T-999999"])
     assert result.exit_code != 0
