@@ -4,7 +4,8 @@
     python -m helpdesk.web.translations_cli compile   # every .po → .mo (what the app reads)
 
 The .mo files are never committed: the application compiles those missing or older than their
-.po as it starts (helpdesk/web/i18n.py), and so do run.sh, test.sh and the test session. The same extraction feeds tests/test_translations.py.
+.po as it starts (helpdesk/web/i18n.py), and so do run.sh, test.sh and the test session. The
+same extraction feeds tests/test_translations.py.
 """
 import os
 import tempfile
