@@ -60,11 +60,12 @@ class Month:
         """`"2026-10"` → `Month(2026, 10)`; anything but ASCII `YYYY-MM` within the bounds is a
         `MonthError` (no surrounding spaces: callers strip what people type)."""
         if not isinstance(text, str) or (match := _WRITTEN.fullmatch(text)) is None:
-            raise MonthError(f"{text!r} is not a month: write it YYYY-MM with ASCII digits, "
-                             f"e.g. 2026-10")
+            raise MonthError(f"{text!r} is not a month: write it YYYY-MM, e.g. 2026-10, in "
+                             f"ASCII digits")
         year, number = int(match[1]), int(match[2])
         if not 1 <= number <= 12:
-            raise MonthError(f"{text!r} is not a month: the month number goes from 01 to 12")
+            raise MonthError(f"{text!r} is not a month: write it YYYY-MM, e.g. 2026-10, with a "
+                             f"month number from 01 to 12")
         if not FIRST_YEAR <= year <= LAST_YEAR:
             raise MonthOutOfRange(f"{text!r} is outside the months this helpdesk handles, "
                                   f"{FIRST_YEAR}-01 to {LAST_YEAR}-12")

@@ -90,8 +90,8 @@ def test_a_month_number_out_of_1_to_12_is_not_a_month(text):
 def test_the_message_names_what_was_typed_and_how_to_write_a_month():
     with pytest.raises(MonthError) as refused:
         Month.parse("2026-1")
-    assert str(refused.value) == "'2026-1' is not a month: write it YYYY-MM with ASCII digits, " \
-                                 "e.g. 2026-10"
+    assert str(refused.value) == ("'2026-1' is not a month: write it YYYY-MM, e.g. 2026-10, in "
+                                  "ASCII digits")
 
 
 def test_a_month_error_is_a_value_error():
