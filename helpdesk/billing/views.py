@@ -38,7 +38,7 @@ from helpdesk.web.errors import error_message
 from helpdesk.web.filters import money
 from helpdesk.web.i18n import viewer_zone
 from helpdesk.web.localised import HELPERS, month_label
-from helpdesk.web.months import refusal
+from helpdesk.web.months import month_in_query, refusal
 from helpdesk.web.security import role_required
 
 bp = Blueprint("billing", __name__, url_prefix="/billing")
@@ -73,19 +73,6 @@ def billing_helpers() -> dict:
 def previous_month() -> Month:
     """The last month that has ended where the viewer is: the one usually closed."""
     return Month.of(now_utc(), viewer_zone()).previous()
-
-
-def _month_argument() -> Month:
-    """The month of the query string; the previous month when there is none, or (with a
-    message) when it is not a month."""
-    text = request.args.get("month")
-    if not text:
-        return previous_month()
-    try:
-        return Month.parse(text)
-    except MonthError as error:
-        flash(str(refusal(error, MONTH_MESSAGE)), "error")
-        return previous_month()
 
 
 def _month_in_path(text: str) -> Month:
@@ -133,7 +120,7 @@ def _month_page(month: Month, *, close_form: CloseMonthForm | None = None, statu
 @bp.get("/")
 @role_required(*FINANCE)
 def index():
-    return _month_page(_month_argument())
+    return _month_page(month_in_query(previous_month(), MONTH_MESSAGE))
 
 
 @bp.get("/<month>/<reference>")
@@ -336,7 +323,7 @@ def my_credit_notes():
 @bp.get("/my/report")
 @role_required(Role.CLIENT)
 def my_report():
-    month = _month_argument()
+    month = month_in_query(previous_month(), MONTH_MESSAGE)
     report = queries.sla_report(current_user.organisation_id, str(month))
     charts = {item.contract.id: report_chart(item, met=_("Met"), breached=_("Breached"))
               for item in report.contracts}

@@ -15,11 +15,11 @@ from helpdesk.escalation.messages import notification_subject
 from helpdesk.escalation.models import Breach
 from helpdesk.escalation.services import mark_notifications_read, waive_breach
 from helpdesk.extensions import db
-from helpdesk.month import Month, MonthError
+from helpdesk.month import Month
 from helpdesk.web.errors import error_message
 from helpdesk.web.i18n import viewer_zone
 from helpdesk.web.localised import month_label
-from helpdesk.web.months import refusal
+from helpdesk.web.months import month_in_query
 from helpdesk.web.security import role_required
 
 bp = Blueprint("escalation", __name__)
@@ -38,19 +38,6 @@ def unread_notifications() -> dict:
 
 def current_month() -> Month:
     return Month.of(now_utc(), viewer_zone())
-
-
-def _month_argument() -> Month:
-    """The month of the query string; this month when there is none, or (with a message) when
-    it is not a month."""
-    text = request.args.get("month")
-    if not text:
-        return current_month()
-    try:
-        return Month.parse(text)
-    except MonthError as error:
-        flash(str(refusal(error, _("The month must look like 2026-10."))), "error")
-        return current_month()
 
 
 @bp.get("/notifications")
@@ -99,7 +86,7 @@ def _row_id(text: str | None) -> int | None:
 @bp.get("/breaches")
 @role_required(*BREACH_READERS)
 def breaches():
-    month = _month_argument()
+    month = month_in_query(current_month(), _("The month must look like 2026-10."))
     metric = request.args.get("metric") or None
     waived = {"yes": True, "no": False}.get(request.args.get("waived", ""))
     organisation = _row_id(request.args.get("organisation"))

@@ -1,5 +1,6 @@
 """Months people type on pages (a form field, a query string): `helpdesk.month.Month` reads them,
 this says what is wrong in the reader's language."""
+from flask import flash, request
 from flask_babel import lazy_gettext as _l
 from wtforms.validators import ValidationError
 
@@ -23,3 +24,16 @@ def month_check(shape_message):
         except MonthError as error:
             raise ValidationError(refusal(error, shape_message)) from None
     return check
+
+
+def month_in_query(default: Month, shape_message) -> Month:
+    """The `month` of the query string; `default` when there is none, or when it is not a
+    month, with a flashed message saying why."""
+    text = request.args.get("month")
+    if not text:
+        return default
+    try:
+        return Month.parse(text)
+    except MonthError as error:
+        flash(str(refusal(error, shape_message)), "error")
+        return default
