@@ -151,7 +151,7 @@ def _outcome_count(outcome: str, count: int) -> str:
     return texts.get(outcome, f"{count} {outcome}")
 
 
-def _closing_message(result: ContractClosing, month: Month) -> str:
+def _closing_message(result: ContractClosing, month: str) -> str:
     """One contract's outcome in the reader's language (the service's `message` is English, for
     the command line)."""
     contract, label = result.contract_reference, month_label(month)
@@ -188,7 +188,7 @@ def _flash_closing(summary: CloseSummary) -> None:
                       or r.outcome != Outcome.NOTHING_OWED),
                      key=lambda r: r.outcome != Outcome.NOT_ENDED)
     for result in notable[:FLASHED_RESULTS]:
-        flash(_closing_message(result, Month.parse(summary.month)),
+        flash(_closing_message(result, summary.month),
               OUTCOME_CATEGORIES.get(result.outcome, "info"))
     if len(notable) > FLASHED_RESULTS:
         flash(_("… and %(num)d more: see the table.", num=len(notable) - FLASHED_RESULTS), "info")
