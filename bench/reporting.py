@@ -24,6 +24,7 @@ import sqlalchemy as sa  # noqa: E402
 from bench.loading import migrated_schema, vacuum  # noqa: E402
 from bench.sweep import AT, load  # noqa: E402
 from helpdesk.extensions import db  # noqa: E402
+from helpdesk.month import Month  # noqa: E402
 from helpdesk.reporting import queries  # noqa: E402
 from helpdesk.reporting.queries import Scope  # noqa: E402
 
@@ -81,8 +82,8 @@ def measure(url: str, tickets: int, seed: int) -> None:
         print(f"{tickets:,} tickets loaded into schema {schema} in "
               f"{time.perf_counter() - began:.1f} s")
         with app.app_context():
-            last = f"{AT.year:04d}-{AT.month:02d}"
-            period = queries.make_period(queries.add_months(last, -5), last, "Europe/Paris")
+            last = Month(AT.year, AT.month)
+            period = queries.make_period(str(last.plus(-5)), str(last), "Europe/Paris")
             scope = Scope()
             figures = {
                 "compliance and mean times": lambda: queries.figures(period, scope),

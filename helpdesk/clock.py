@@ -8,6 +8,8 @@ back. Nobody patches `now_utc` where it was imported.
 import time
 from datetime import UTC, datetime, timedelta
 
+from helpdesk.month import check_instant
+
 
 class Clock:
     """The system clock, or a stand-in for it: frozen at an instant or running from one."""
@@ -74,7 +76,8 @@ def _aware(at: datetime) -> datetime:
 
 
 def parse_instant(text: str) -> datetime:
-    """An ISO 8601 instant with its offset, in UTC; a naive time is ambiguous, so refused."""
+    """An ISO 8601 instant with its offset, in UTC; a naive time is ambiguous, so refused, and so
+    is one outside the years the helpdesk handles (`helpdesk.month.EARLIEST` … `LATEST`)."""
     try:
         instant = datetime.fromisoformat(text.strip())
     except ValueError as error:
@@ -82,4 +85,4 @@ def parse_instant(text: str) -> datetime:
     if instant.tzinfo is None:
         raise ValueError(f"{text!r} has no time zone offset; write e.g. {text.strip()}Z or "
                          f"{text.strip()}+01:00")
-    return instant.astimezone(UTC)
+    return check_instant(instant, text.strip())

@@ -5,7 +5,10 @@ A message is an English template with named parameters, e.g.
 English text (the API, the CLI and logs keep it stable); views show it in the reader's language
 with `helpdesk.web.errors.error_message`. The first argument of these classes is extracted into
 the catalogue (see `helpdesk.web.translations_cli.KEYWORDS`), so services stay free of Flask.
+A `Month` parameter reads as its English name in `message` ("June 2025") and in the reader's
+language where a person reads it.
 """
+from helpdesk.month import Month
 
 
 def N_(message: str) -> str:
@@ -18,20 +21,6 @@ class Term(str):
     `message`, translated with the sentence where a person reads it."""
 
 
-class Month(str):
-    """A parameter naming a month: its English name in `message` ("June 2025"), the month's
-    name in the reader's language where a person reads it. `Month("2025-06")`."""
-
-    NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
-             "September", "October", "November", "December")
-
-    def __new__(cls, month: str):
-        year, number = month.split("-")
-        label = super().__new__(cls, f"{cls.NAMES[int(number) - 1]} {year}")
-        label.month = month
-        return label
-
-
 class DomainError(Exception):
     """A request the rules refuse; the message is meant for the person who made it."""
 
@@ -40,7 +29,8 @@ class DomainError(Exception):
     def __init__(self, message: str, *, field: str | None = None, **params):
         self.template = message
         self.params = params
-        self.message = message % params if params else message
+        english = {name: _english(value) for name, value in params.items()}
+        self.message = message % english if params else message
         super().__init__(self.message)
         self.field = field
 
@@ -57,3 +47,7 @@ class Conflict(DomainError):
     """The action does not fit the current state (e.g. an illegal status transition)."""
 
     status_code = 409
+
+
+def _english(value):
+    return value.label if isinstance(value, Month) else value

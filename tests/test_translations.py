@@ -16,10 +16,10 @@ from helpdesk.accounts.models import Role, User
 from helpdesk.accounts.services import create_api_token
 from helpdesk.billing.services import month_not_ended
 from helpdesk.clock import now_utc
-from helpdesk.contracts.demo_history import previous_month
 from helpdesk.contracts.models import Contract
-from helpdesk.errors import Conflict, DomainError, Month
+from helpdesk.errors import Conflict, DomainError
 from helpdesk.extensions import db
+from helpdesk.month import Month
 from helpdesk.tickets.models import Status
 from helpdesk.tickets.services import open_ticket
 from helpdesk.tickets.workflow import ACTION_PHRASES, ROLE_REFUSALS, STATUS_LABELS, Action
@@ -151,7 +151,7 @@ def test_a_domain_error_stays_english_and_reads_in_french_on_a_page(app):
 
 def test_a_month_in_a_domain_error_reads_in_the_reader_language(app):
     error = DomainError("Contract %(reference)s was not in force in %(month)s.",
-                        reference="CT-SHOP", month=Month("2025-06"))
+                        reference="CT-SHOP", month=Month(2025, 6))
     assert error.message == "Contract CT-SHOP was not in force in June 2025."
     with app.test_request_context(), force_locale("fr"):
         assert error_message(error) == "Le contrat CT-SHOP n’était pas en vigueur en juin 2025."
@@ -301,7 +301,7 @@ def test_a_french_finance_user_closes_a_month_in_french(app, client, world):
     with app.app_context():
         _set_language(world.finance, "fr")
         db.session.commit()
-    month = previous_month(now_utc(), "Europe/Paris")
+    month = str(Month.of(now_utc(), "Europe/Paris").previous())
     login(client, world.finance)
     response = client.post("/billing/close", follow_redirects=True, data={
         "month": month, "csrf_token": csrf_token(client, f"/billing/?month={month}")})

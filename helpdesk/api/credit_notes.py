@@ -7,11 +7,11 @@ decimal strings, never as JSON numbers, so no amount goes through a float.
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask import g, request
+from flask import g
 
 from helpdesk.accounts.models import Role
 from helpdesk.api.problems import problem
-from helpdesk.api.views import MONTH_PATTERN, bp
+from helpdesk.api.views import bp, month_argument
 from helpdesk.billing.exports import notes_of_month
 from helpdesk.billing.models import CreditNote, CreditNoteLine
 
@@ -89,8 +89,6 @@ def credit_note_json(note: CreditNote) -> dict:
 def list_credit_notes():
     if g.api_user.role not in (Role.FINANCE, Role.ADMIN):
         return problem(404, "Not Found", "The requested URL was not found on the server.")
-    month = request.args.get("month", "")
-    if not MONTH_PATTERN.fullmatch(month):
-        return problem(400, "Bad Request", "month is required, as YYYY-MM (e.g. 2026-10).")
+    month = str(month_argument())
     notes = notes_of_month(month, issued_only=False)
     return {"month": month, "credit_notes": [credit_note_json(note) for note in notes]}

@@ -6,10 +6,15 @@ from helpdesk.api.schemas import (
     TicketAction,
     TicketCreate,
 )
+from helpdesk.month import FIRST, LAST
 
 PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 TICKET = {"application/json": {"schema": {"$ref": "#/components/schemas/Ticket"}}}
 OUTAGE = {"application/json": {"schema": {"$ref": "#/components/schemas/Outage"}}}
+# A month as `helpdesk.month.Month.parse` reads it: ASCII YYYY-MM, within its bounds.
+MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+MONTH_REFUSED = (f"month is missing, not YYYY-MM in ASCII digits, or outside {FIRST} to "
+                 f"{LAST}.")
 
 
 def _problem(description: str) -> dict:
@@ -331,7 +336,7 @@ def openapi_document() -> dict:
                 "get": {
                     "summary": "The breaches of a billing month (finance and admins).",
                     "parameters": [{"name": "month", "in": "query", "required": True,
-                                    "schema": {"type": "string", "pattern": r"^\d{4}-\d{2}$",
+                                    "schema": {"type": "string", "pattern": MONTH_PATTERN,
                                                "example": "2026-10"}}],
                     "responses": {
                         "200": {"description": "The month's breaches, waived ones included.",
@@ -340,7 +345,7 @@ def openapi_document() -> dict:
                                         "month": {"type": "string"},
                                         "breaches": {"type": "array", "items": {
                                             "$ref": "#/components/schemas/Breach"}}}}}}},
-                        "400": _problem("month is missing or not YYYY-MM."),
+                        "400": _problem(MONTH_REFUSED),
                         "401": unauthorised,
                         "404": _problem("The caller is not finance or an admin."),
                     },
@@ -351,7 +356,7 @@ def openapi_document() -> dict:
                     "summary": "The credit notes of a month, issued and drafts (finance and "
                                "admins).",
                     "parameters": [{"name": "month", "in": "query", "required": True,
-                                    "schema": {"type": "string", "pattern": r"^\d{4}-\d{2}$",
+                                    "schema": {"type": "string", "pattern": MONTH_PATTERN,
                                                "example": "2026-10"}}],
                     "responses": {
                         "200": {"description": "Issued notes in number order, then drafts in "
@@ -363,7 +368,7 @@ def openapi_document() -> dict:
                                         "month": {"type": "string"},
                                         "credit_notes": {"type": "array", "items": {
                                             "$ref": "#/components/schemas/CreditNote"}}}}}}},
-                        "400": _problem("month is missing or not YYYY-MM."),
+                        "400": _problem(MONTH_REFUSED),
                         "401": unauthorised,
                         "404": _problem("The caller is not finance or an admin."),
                     },

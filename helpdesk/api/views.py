@@ -29,6 +29,7 @@ from helpdesk.contracts import queries as contract_queries
 from helpdesk.errors import DomainError, Forbidden
 from helpdesk.escalation import queries as escalation_queries
 from helpdesk.extensions import db
+from helpdesk.month import Month, MonthError
 from helpdesk.tickets import outages, queries, services
 from helpdesk.tickets.models import IdempotencyKey, Ticket
 from helpdesk.tickets.workflow import Action, next_status
@@ -44,7 +45,6 @@ LIMIT_PATTERN = re.compile(r"[0-9]{1,3}")
 CURSOR_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,16}")
 CURSOR_VALUE_PATTERN = re.compile(r"[0-9]{1,10}")
 CURSOR_MAX = 2**31 - 1  # ticket ids are 32-bit integers
-MONTH_PATTERN = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
 class RequestRefused(Exception):
@@ -60,6 +60,17 @@ class RequestRefused(Exception):
 def _refused(error: RequestRefused):
     titles = {400: "Bad Request", 415: "Unsupported Media Type"}
     return problem(error.status, titles.get(error.status, "Bad Request"), error.detail)
+
+
+def month_argument() -> Month:
+    """The `month` query parameter, or a 400 naming it and saying how to write it."""
+    text = request.args.get("month")
+    if not text:
+        raise RequestRefused(400, "month is required, as YYYY-MM (e.g. 2026-10).")
+    try:
+        return Month.parse(text)
+    except MonthError as error:
+        raise RequestRefused(400, f"month: {error}.") from None
 
 
 def _json_body() -> dict:
@@ -326,9 +337,7 @@ def change_outage(number: str, outage_id: int):
 def list_breaches():
     if g.api_user.role not in (Role.FINANCE, Role.ADMIN):
         return problem(404, "Not Found", "The requested URL was not found on the server.")
-    month = request.args.get("month", "")
-    if not MONTH_PATTERN.fullmatch(month):
-        return problem(400, "Bad Request", "month is required, as YYYY-MM (e.g. 2026-10).")
+    month = str(month_argument())
     rows = escalation_queries.breaches(month=month)
     return {"month": month, "breaches": [breach_json(b) for b in rows]}
 

@@ -1,6 +1,5 @@
 """`flask billing …`: close a month into draft credit notes, issue them, export the issued ones."""
 import os
-import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,23 +20,23 @@ from helpdesk.billing.services import (
     drafts_of,
     issue_month,
 )
-from helpdesk.billing.wording import month_label
 from helpdesk.clock import is_future, now_utc, parse_instant, preview_notice
 from helpdesk.errors import DomainError
 from helpdesk.extensions import db
+from helpdesk.month import Month, MonthError
 
 billing_cli = AppGroup("billing", help="Credit notes: close a month, issue the drafts, export.")
 
-MONTH_PATTERN = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 PROGRESS_OVER = 50  # contracts or notes: fewer are done before a bar would be worth drawing
 # The renderer of each document format, and what its file names add to the note's number.
 DOCUMENTS = {"pdf": (exports.render_pdf, ""), "facturx": (exports.render_facturx, "-factur-x")}
 
 
-def month_option(_ctx, _param, value: str) -> str:
-    if not MONTH_PATTERN.fullmatch(value.strip()):
-        raise click.BadParameter(f"{value!r} is not a month: write it YYYY-MM, e.g. 2026-10.")
-    return value.strip()
+def month_option(_ctx, _param, value: str) -> Month:
+    try:
+        return Month.parse(value.strip())
+    except MonthError as error:
+        raise click.BadParameter(f"{error}.") from None
 
 
 def instant_option(_ctx, _param, value: str | None) -> datetime | None:
@@ -71,7 +70,7 @@ def progress_bar(total: int, label: str) -> Iterator:
 @click.option("--invoice-number", help="The invoice the credit note relates to (with --contract).")
 @click.option("--invoice-date", type=click.DateTime(formats=["%Y-%m-%d"]),
               help="That invoice's date, YYYY-MM-DD.")
-def close_command(month: str, reference: str | None, at: datetime | None,
+def close_command(month: Month, reference: str | None, at: datetime | None,
                   invoice_number: str | None, invoice_date: datetime | None) -> None:
     """Close a month into draft credit notes.
 
@@ -88,10 +87,10 @@ def close_command(month: str, reference: str | None, at: datetime | None,
     now = now_utc() if at is None or preview else at
     invoice = InvoiceReference(invoice_number, invoice_date.date() if invoice_date else None)
     total = 1 if reference else db.session.scalar(
-        sa.select(sa.func.count()).select_from(active_contracts_query(month).subquery()))
+        sa.select(sa.func.count()).select_from(active_contracts_query(str(month)).subquery()))
     try:
-        with progress_bar(total, f"Closing {month_label(month)}") as progress:
-            summary = close_month(month, at=now, actor=None, contract_reference=reference,
+        with progress_bar(total, f"Closing {month.label}") as progress:
+            summary = close_month(str(month), at=now, actor=None, contract_reference=reference,
                                   invoice=invoice, progress=progress, commit=not preview)
     except DomainError as error:
         raise click.ClickException(error.message) from error
@@ -102,7 +101,7 @@ def close_command(month: str, reference: str | None, at: datetime | None,
         if preview and result.outcome == Outcome.DRAFTED:
             click.echo(f"{result.contract_reference}: would draft a credit note of "
                        f"{result.total_excl_vat} {result.currency} excl. VAT for "
-                       f"{month_label(month)}.")
+                       f"{month.label}.")
         else:
             click.echo(result.message)
     counts = [f"{summary.count(Outcome.DRAFTED)} drafted",
@@ -111,10 +110,10 @@ def close_command(month: str, reference: str | None, at: datetime | None,
     if not_ended := summary.count(Outcome.NOT_ENDED):
         counts.append(f"{not_ended} whose month has not ended in their zone")
     if preview:
-        click.echo(f"Would close {month_label(month)} as of {at.isoformat()}: "
+        click.echo(f"Would close {month.label} as of {at.isoformat()}: "
                    f"{len(summary.results)} contract(s), {', '.join(counts)}.")
         return
-    click.echo(f"Closed {month_label(month)} as of {now.isoformat()}: "
+    click.echo(f"Closed {month.label} as of {now.isoformat()}: "
                f"{len(summary.results)} contract(s), {', '.join(counts)}.")
     if summary.count(Outcome.DRAFTED):
         click.echo(f"Check the drafts, then issue them: flask billing issue --month {month}")
@@ -127,7 +126,7 @@ def close_command(month: str, reference: str | None, at: datetime | None,
                    "(in BILLING_TIMEZONE), and so the year of the numbers. Future: a preview "
                    "that prints which draft would get which number (as the sequence stands "
                    "now) and writes nothing.")
-def issue_command(month: str, at: datetime | None) -> None:
+def issue_command(month: Month, at: datetime | None) -> None:
     """Issue the month's drafts.
 
     Each gets the next number of the year and is frozen for good.
@@ -136,17 +135,17 @@ def issue_command(month: str, at: datetime | None) -> None:
     if preview:
         click.echo(preview_notice(at))
     now = at or now_utc()
-    total = len(drafts_of(month))
+    total = len(drafts_of(str(month)))
     if not total:
-        click.echo(f"No draft credit note for {month_label(month)}: nothing to issue "
+        click.echo(f"No draft credit note for {month.label}: nothing to issue "
                    f"(close the month first: flask billing close --month {month}).")
         return
     if preview:
         _preview_issue(month, at)
         return
     try:
-        with progress_bar(total, f"Issuing {month_label(month)}") as progress:
-            numbers = issue_month(month, actor=None, now=now, progress=progress)
+        with progress_bar(total, f"Issuing {month.label}") as progress:
+            numbers = issue_month(str(month), actor=None, now=now, progress=progress)
     except DomainError as error:
         raise click.ClickException(error.message) from error
     for number in numbers:
@@ -154,15 +153,15 @@ def issue_command(month: str, at: datetime | None) -> None:
     span = f": {numbers[0]} to {numbers[-1]}" if numbers else ""
     meanwhile = (f" ({total - len(numbers)} issued meanwhile by someone else)"
                  if len(numbers) < total else "")
-    click.echo(f"Issued {len(numbers)} credit note(s) for {month_label(month)} as of "
+    click.echo(f"Issued {len(numbers)} credit note(s) for {month.label} as of "
                f"{now.isoformat()}{span}{meanwhile}.")
 
 
-def _preview_issue(month: str, at: datetime) -> None:
+def _preview_issue(month: Month, at: datetime) -> None:
     """Issue the drafts as of `at` in one transaction, read the numbers back, roll it back."""
     try:
-        issue_month(month, actor=None, now=at, commit=False)
-        issued = issued_at(month, at)
+        issue_month(str(month), actor=None, now=at, commit=False)
+        issued = issued_at(str(month), at)
     except DomainError as error:
         raise click.ClickException(error.message) from error
     finally:
@@ -171,7 +170,7 @@ def _preview_issue(month: str, at: datetime) -> None:
         click.echo(f"{note.contract_reference}: its draft of {note.total_excl_vat} "
                    f"{note.currency} excl. VAT would be issued as {note.number}.")
     span = f": {issued[0].number} to {issued[-1].number}" if issued else ""
-    click.echo(f"Would issue {len(issued)} credit note(s) for {month_label(month)} as of "
+    click.echo(f"Would issue {len(issued)} credit note(s) for {month.label} as of "
                f"{at.isoformat()}{span}.")
 
 
@@ -185,13 +184,13 @@ def _replace_atomically(path: Path, write) -> None:
         partial.unlink(missing_ok=True)
 
 
-def _export_csv(month: str, out: str, total: int) -> None:
+def _export_csv(month: Month, out: str, total: int) -> None:
     lines = 0
 
     def counted() -> Iterator:
         nonlocal lines
         with progress_bar(total, "Exporting") as progress:
-            for note in exports.notes_of_month(month):
+            for note in exports.notes_of_month(str(month)):
                 lines += len(note.lines)
                 yield note
                 if progress is not None:
@@ -213,11 +212,11 @@ def _export_csv(month: str, out: str, total: int) -> None:
         _replace_atomically(path, write)
     where = "standard output" if out == "-" else out
     # With the CSV on standard output, what the command says goes to stderr.
-    click.echo(f"Exported {total} credit note(s) of {month_label(month)}, {lines} line(s), "
+    click.echo(f"Exported {total} credit note(s) of {month.label}, {lines} line(s), "
                f"to {where}.", err=out == "-")
 
 
-def _export_documents(month: str, kind: str, out: str, total: int) -> None:
+def _export_documents(month: Month, kind: str, out: str, total: int) -> None:
     render, suffix = DOCUMENTS[kind]
     folder = Path(out)
     if folder.exists() and not folder.is_dir():
@@ -226,7 +225,7 @@ def _export_documents(month: str, kind: str, out: str, total: int) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     with progress_bar(total, "Exporting") as progress:
-        for note in exports.notes_of_month(month):
+        for note in exports.notes_of_month(str(month)):
             name = f"{note.number}{suffix}.pdf"
             if Path(name).name != name:
                 raise click.ClickException(f"Credit note number {note.number!r} is not a "
@@ -239,7 +238,7 @@ def _export_documents(month: str, kind: str, out: str, total: int) -> None:
                 progress(1)
     for path in written:
         click.echo(f"Wrote {path}.")
-    click.echo(f"Exported {len(written)} credit note(s) of {month_label(month)} as {kind} "
+    click.echo(f"Exported {len(written)} credit note(s) of {month.label} as {kind} "
                f"to {folder}.")
 
 
@@ -251,17 +250,17 @@ def _export_documents(month: str, kind: str, out: str, total: int) -> None:
 @click.option("--out", required=True,
               help="csv: the file to write (- for standard output); pdf, facturx: the folder "
                    "that receives one file per credit note, named after its number.")
-def export_command(month: str, kind: str, out: str) -> None:
+def export_command(month: Month, kind: str, out: str) -> None:
     """Export the month's issued credit notes.
 
     Drafts are not documents: issue them first.
     """
-    total = exports.count_of_month(month)
+    total = exports.count_of_month(str(month))
     if not total:
-        drafts = len(drafts_of(month))
+        drafts = len(drafts_of(str(month)))
         hint = (f"; {drafts} draft(s) wait to be issued (flask billing issue --month {month})"
                 if drafts else "")
-        click.echo(f"No issued credit note for {month_label(month)}: nothing exported{hint}.",
+        click.echo(f"No issued credit note for {month.label}: nothing exported{hint}.",
                    err=True)
         return
     if kind == "csv":

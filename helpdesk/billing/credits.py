@@ -1,14 +1,16 @@
 """What a contract credits for a month: breach penalties, availability shortfall, the cap, VAT.
 
-Pure: plain values in, plain values out; no Flask, no SQLAlchemy, no clock, no database. The
-services build the inputs from the models and persist the result.
+Pure: plain values in, plain values out; no Flask, no SQLAlchemy, no clock, no database (the
+standard library, the SLA engine and `helpdesk.month` only). The services build the inputs from
+the models and persist the result.
 
 Rules (DESIGN §3.4):
 
 - Money is `Decimal`, never float. Each line is rounded half-up to the cent once, after its own
   arithmetic; the cap and VAT are rounded half-up to the cent too. Percentages are plain numbers
   (`Decimal("20")` is 20 %).
-- A month is a calendar month in the contract's time zone, `[start, end)` as UTC instants.
+- A month is a calendar month in the contract's time zone, `[start, end)` as UTC instants
+  (`helpdesk.month.Month.bounds`).
 - A breach belongs to the month of its due instant. Its delay is the service time, on the breach's
   calendar and outside its pauses, from the due instant up to the clock's stop or, when the clock
   still runs at the end of the month, up to the end of the month. The delay is counted in whole
@@ -28,7 +30,6 @@ Rules (DESIGN §3.4):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -38,6 +39,7 @@ from enum import StrEnum
 from typing import ClassVar, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from helpdesk.month import Month
 from helpdesk.sla.calendar import Calendar
 
 UTC = dt_timezone.utc
@@ -45,7 +47,6 @@ CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 HUNDRED = Decimal(100)
 
-_MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
 _ONE_US = timedelta(microseconds=1)
 _HOUR_SECONDS = 3600
 # Wide enough that money and availability arithmetic is exact or correctly rounded whatever the
@@ -242,22 +243,6 @@ class CreditComputation:
 # -- the rules -----------------------------------------------------------------------------------
 
 
-def month_bounds(month: str, timezone: str) -> tuple[datetime, datetime]:
-    """`[start, end)` of a calendar month ("2026-10") in a zone, as aware UTC instants."""
-    year, number = _parse_month(month)
-    zone = _zone(timezone)
-    following = (year + 1, 1) if number == 12 else (year, number + 1)
-    start = datetime(year, number, 1, tzinfo=zone).astimezone(UTC)
-    end = datetime(*following, 1, tzinfo=zone).astimezone(UTC)
-    return start, end
-
-
-def billing_month(at: datetime, timezone: str) -> str:
-    """The month ("2026-10") an instant falls in, in a zone."""
-    _aware(at, "at")
-    return at.astimezone(_zone(timezone)).strftime("%Y-%m")
-
-
 def breach_delay(breach: BreachInput, month_end: datetime) -> timedelta:
     """Service time past due, outside pauses, up to the stop or the end of the breach's month,
     whichever comes first; in whole seconds."""
@@ -332,7 +317,7 @@ def compute_credit(terms: Terms, breaches: Iterable[BreachInput], outages: Itera
     Every breach must be due within the month (in the contract's zone): a breach belongs to the
     month of its due instant.
     """
-    start, end = month_bounds(month, terms.timezone)
+    start, end = Month.parse(month).bounds(terms.timezone)
     fee = terms.monthly_fee
     priced: list[tuple[BreachInput, BreachLine]] = []
     for breach in breaches:
@@ -443,12 +428,6 @@ def _interval(start: object, end: object, name: str) -> tuple[datetime, datetime
     if end < start:
         raise ValueError(f"{name} ends ({end.isoformat()}) before it starts ({start.isoformat()})")
     return start, end
-
-
-def _parse_month(month: object) -> tuple[int, int]:
-    if not isinstance(month, str) or (match := _MONTH.fullmatch(month)) is None:
-        raise ValueError(f"month must be 'YYYY-MM', got {month!r}")
-    return int(match[1]), int(match[2])
 
 
 def _zone(name: object) -> ZoneInfo:

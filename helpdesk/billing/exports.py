@@ -24,8 +24,9 @@ from sqlalchemy.orm import selectinload
 
 from helpdesk.billing.credits import LineKind
 from helpdesk.billing.models import CreditNote, CreditNoteLine, CreditNoteStatus
-from helpdesk.billing.wording import VAT_EXEMPT_MENTION, month_label, percent
+from helpdesk.billing.wording import VAT_EXEMPT_MENTION, percent
 from helpdesk.extensions import db
+from helpdesk.month import Month
 from helpdesk.sla.durations import humanize
 
 CENT = Decimal("0.01")
@@ -164,8 +165,8 @@ def _local(at: datetime | None, timezone: str) -> str:
 
 
 def _period(note: CreditNote) -> str:
-    return (f"{month_label(note.month)}, from {_local(note.period_start, note.timezone)} to "
-            f"{_local(note.period_end, note.timezone)} ({note.timezone})")
+    return (f"{Month.parse(note.month).label}, from {_local(note.period_start, note.timezone)} "
+            f"to {_local(note.period_end, note.timezone)} ({note.timezone})")
 
 
 class _CreditNotePDF(FPDF):
@@ -180,7 +181,7 @@ class _CreditNotePDF(FPDF):
         name = DRAFT_TITLE if draft else f"Credit note {note.number}"
         self.set_title(name)
         self.set_author(note.seller.get("name") or "")
-        self.set_subject(f"{name}: {note.contract_reference}, {month_label(note.month)}")
+        self.set_subject(f"{name}: {note.contract_reference}, {Month.parse(note.month).label}")
         self.set_lang("en")
         self.set_creation_date(note.issued_at if note.is_issued else note.closed_at)
 

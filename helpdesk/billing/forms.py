@@ -1,5 +1,3 @@
-import re
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, StringField
@@ -7,18 +5,10 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
 from helpdesk.billing.services import INVOICE_NUMBER_MAX
+from helpdesk.web.months import month_check
 
-MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 MONTH_MESSAGE = _l("The month must look like 2026-10.")
-
-
-def is_month(text: str | None) -> bool:
-    return text is not None and MONTH.fullmatch(text) is not None
-
-
-def _month(form, field) -> None:
-    if not is_month(field.data):
-        raise ValidationError(MONTH_MESSAGE)
+_month = month_check(MONTH_MESSAGE)
 
 
 def _strip(value):

@@ -8,12 +8,12 @@ recorded are replayed (see `_needs_replay`): a few in a hundred, in practice.
 """
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from helpdesk.billing.credits import BreachInput, Outage, PenaltyRule, Terms, Tier, month_bounds
+from helpdesk.billing.credits import BreachInput, Outage, PenaltyRule, Terms, Tier
 from helpdesk.bulk import among
 from helpdesk.contracts.models import (
     AvailabilityTier,
@@ -26,6 +26,7 @@ from helpdesk.contracts.models import (
 from helpdesk.contracts.models import PenaltyRule as PenaltyRuleRow
 from helpdesk.escalation.models import Breach
 from helpdesk.extensions import db
+from helpdesk.month import Month
 from helpdesk.sla.calendar import Calendar as EngineCalendar
 from helpdesk.sla.clock import SegmentKind, replay
 from helpdesk.tickets.clocks import clock_events
@@ -62,19 +63,12 @@ class ContractMonth:
     outages: list[Outage]
 
 
-def month_days(month: str) -> tuple[date, date]:
-    year, number = (int(part) for part in month.split("-"))
-    first = date(year, number, 1)
-    following = date(year + (number == 12), number % 12 + 1, 1)
-    return first, following - timedelta(days=1)
-
-
 def active_contracts_query(month: str) -> sa.Select:
     """Contracts in force at some point of the month, in reference order."""
-    first, last = month_days(month)
+    parsed = Month.parse(month)
     return (sa.select(Contract)
-            .where(Contract.starts_on <= last,
-                   sa.or_(Contract.ends_on.is_(None), Contract.ends_on >= first))
+            .where(Contract.starts_on <= parsed.last_day,
+                   sa.or_(Contract.ends_on.is_(None), Contract.ends_on >= parsed.first_day))
             .order_by(Contract.reference))
 
 
@@ -141,7 +135,7 @@ def _versions_in_force(contracts: list[Contract], month: str) -> tuple[
         # priority's.
         zone = (version.availability_calendar or first_calendar[version.id]).timezone
         if zone not in ends:
-            ends[zone] = month_bounds(month, zone)[1]
+            ends[zone] = Month.parse(month).bounds(zone)[1]
         if version.effective_at < ends[zone] or version.contract_id not in latest:
             latest[version.contract_id] = version, zone
     in_force = {}
@@ -260,7 +254,8 @@ def load_contract_months(contracts: list[Contract], month: str, *,
 
     outages: dict[int, list[Outage]] = defaultdict(list)
     if in_force:
-        earliest = min(month_bounds(month, f.terms.timezone)[0] for f in in_force.values())
+        earliest = min(Month.parse(month).bounds(f.terms.timezone)[0]
+                       for f in in_force.values())
         latest = max(f.month_end for f in in_force.values())
         for contract_id, started, ended in db.session.connection().execute(
                 sa.select(OutageRow.contract_id, OutageRow.started_at, OutageRow.ended_at)

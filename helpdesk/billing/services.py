@@ -30,7 +30,6 @@ from helpdesk.billing.credits import (
     CapLine,
     CreditComputation,
     compute_credit,
-    month_bounds,
 )
 from helpdesk.billing.inputs import (
     ContractMonth,
@@ -38,11 +37,12 @@ from helpdesk.billing.inputs import (
     load_contract_months,
 )
 from helpdesk.billing.models import CreditNote, CreditNoteCounter, CreditNoteLine, CreditNoteStatus
-from helpdesk.billing.wording import line_description, month_label, reason_for
+from helpdesk.billing.wording import line_description, reason_for
 from helpdesk.bulk import among, insert_rows
 from helpdesk.contracts.models import Contract
-from helpdesk.errors import Conflict, DomainError, Month, NotFound
+from helpdesk.errors import Conflict, DomainError, NotFound
 from helpdesk.extensions import db
+from helpdesk.month import Month
 
 BATCH = 200
 NUMBER_PREFIX = "AV"
@@ -102,11 +102,12 @@ def client_identity(organisation: Organisation) -> dict:
 def month_not_ended(month: str, timezone: str, at: datetime) -> DomainError | None:
     """Why the month cannot be closed yet as of `at`, a refusal to raise or show; None once
     it has ended."""
-    _, end = month_bounds(month, timezone)
+    parsed = Month.parse(month)
+    _, end = parsed.bounds(timezone)
     if at >= end:
         return None
     return DomainError("%(month)s has not ended in %(zone)s as of %(at)s UTC: it can be closed "
-                       "from %(end)s UTC.", field="month", month=Month(month), zone=timezone,
+                       "from %(end)s UTC.", field="month", month=parsed, zone=timezone,
                        at=f"{at:%Y-%m-%d %H:%M}", end=f"{end:%Y-%m-%d %H:%M}")
 
 
@@ -156,7 +157,8 @@ def close_month(month: str, *, at: datetime, actor: User | None = None,
     ids = list(db.session.scalars(query.with_only_columns(Contract.id)))
     if contract_reference is not None and not ids:
         raise DomainError("Contract %(reference)s was not in force in %(month)s.",
-                          field="contract", reference=contract_reference, month=Month(month))
+                          field="contract", reference=contract_reference,
+                          month=Month.parse(month))
     for offset in range(0, len(ids), BATCH):
         batch_ids = ids[offset:offset + BATCH]
         locking = (sa.select(Contract).where(among(Contract.id, batch_ids))
@@ -201,7 +203,7 @@ def _close_contract(inputs: ContractMonth, month: str, *, at: datetime, drafts: 
                                refusal=not_ended)
     if existing is not None and existing.status == CreditNoteStatus.ISSUED:
         return ContractClosing(reference, Outcome.ALREADY_ISSUED,
-                               f"{reference}: {month_label(month)} already has credit note "
+                               f"{reference}: {Month.parse(month).label} already has credit note "
                                f"{existing.number}, issued on {existing.issue_date}; an issued "
                                f"note never changes, so nothing new was created.",
                                existing.id, existing.total_excl_vat)
@@ -210,7 +212,7 @@ def _close_contract(inputs: ContractMonth, month: str, *, at: datetime, drafts: 
         drafts.replaced.append(existing.id)
     if computation.is_empty:
         return ContractClosing(reference, Outcome.NOTHING_OWED,
-                               f"{reference}: nothing is owed for {month_label(month)}, "
+                               f"{reference}: nothing is owed for {Month.parse(month).label}, "
                                f"so no credit note.")
     drafts.add(inputs, computation)
     return None
@@ -269,7 +271,7 @@ class _Drafts:
         reference, total = note["contract_reference"], note["total_excl_vat"]
         return ContractClosing(reference, Outcome.DRAFTED,
                                f"{reference}: draft credit note of {total} {note['currency']} "
-                               f"excl. VAT for {month_label(self.month)}.", note_id, total,
+                               f"excl. VAT for {Month.parse(self.month).label}.", note_id, total,
                                currency=note["currency"])
 
 

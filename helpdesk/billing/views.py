@@ -1,6 +1,6 @@
 """Billing pages: finance closes months and issues credit notes; clients read theirs and their
 monthly SLA report."""
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -17,7 +17,6 @@ from helpdesk.billing.forms import (
     CloseMonthForm,
     IssueForm,
     IssueMonthForm,
-    is_month,
 )
 from helpdesk.billing.models import CreditNote
 from helpdesk.billing.services import (
@@ -33,11 +32,13 @@ from helpdesk.clock import now_utc
 from helpdesk.db import MAX_ROW_ID
 from helpdesk.errors import DomainError
 from helpdesk.extensions import db
+from helpdesk.month import Month, MonthError
 from helpdesk.reporting.exports import report_chart, report_csv
 from helpdesk.web.errors import error_message
 from helpdesk.web.filters import money
 from helpdesk.web.i18n import viewer_zone
 from helpdesk.web.localised import HELPERS, month_label
+from helpdesk.web.months import month_in_query, refusal
 from helpdesk.web.security import role_required
 
 bp = Blueprint("billing", __name__, url_prefix="/billing")
@@ -69,18 +70,17 @@ def billing_helpers() -> dict:
             "error_message": error_message}
 
 
-def previous_month() -> str:
+def previous_month() -> Month:
     """The last month that has ended where the viewer is: the one usually closed."""
-    first = now_utc().astimezone(viewer_zone()).date().replace(day=1)
-    return (first - timedelta(days=1)).strftime("%Y-%m")
+    return Month.of(now_utc(), viewer_zone()).previous()
 
 
-def _month_argument() -> str:
-    month = request.args.get("month") or previous_month()
-    if not is_month(month):
-        flash(str(MONTH_MESSAGE), "error")
-        return previous_month()
-    return month
+def _month_in_path(text: str) -> Month:
+    """The month of the address; a 404 saying how to write one when it is not a month."""
+    try:
+        return Month.parse(text)
+    except MonthError as error:
+        abort(404, str(refusal(error, MONTH_MESSAGE)))
 
 
 def _actor():
@@ -108,11 +108,11 @@ def _note_filename(note: CreditNote, suffix: str = "") -> str:
 # -- finance: the month --------------------------------------------------------------------------
 
 
-def _month_page(month: str, *, close_form: CloseMonthForm | None = None, status: int = 200):
-    page = queries.month_page(month, at=now_utc(), after=request.args.get("after") or None)
+def _month_page(month: Month, *, close_form: CloseMonthForm | None = None, status: int = 200):
+    page = queries.month_page(str(month), at=now_utc(), after=request.args.get("after") or None)
     if close_form is None:
-        close_form = CloseMonthForm(formdata=None, month=month)
-    issue_form = IssueMonthForm(formdata=None, month=month, drafts=page.drafts)
+        close_form = CloseMonthForm(formdata=None, month=str(month))
+    issue_form = IssueMonthForm(formdata=None, month=str(month), drafts=page.drafts)
     return render_template("billing/month.html", page=page, month=month,
                            close_form=close_form, issue_form=issue_form), status
 
@@ -120,22 +120,22 @@ def _month_page(month: str, *, close_form: CloseMonthForm | None = None, status:
 @bp.get("/")
 @role_required(*FINANCE)
 def index():
-    return _month_page(_month_argument())
+    return _month_page(month_in_query(previous_month(), MONTH_MESSAGE))
 
 
 @bp.get("/<month>/<reference>")
 @role_required(*FINANCE)
 def contract_month(month: str, reference: str):
-    return _preview_page(month, reference)
+    return _preview_page(_month_in_path(month), reference)
 
 
-def _preview_page(month: str, reference: str, *, close_form: CloseMonthForm | None = None,
+def _preview_page(month: Month, reference: str, *, close_form: CloseMonthForm | None = None,
                   status: int = 200):
-    preview = queries.contract_preview(reference, month, at=now_utc()) if is_month(month) else None
+    preview = queries.contract_preview(reference, str(month), at=now_utc())
     if preview is None:
         abort(404)
     if close_form is None:
-        close_form = CloseMonthForm(formdata=None, month=month, contract=reference)
+        close_form = CloseMonthForm(formdata=None, month=str(month), contract=reference)
     return render_template("billing/preview.html", preview=preview, month=month,
                            computation=preview.computation, close_form=close_form,
                            issue_form=IssueForm(formdata=None)), status
@@ -198,19 +198,23 @@ def _flash_closing(summary: CloseSummary) -> None:
 @role_required(*FINANCE)
 def close():
     form = CloseMonthForm()
-    month, reference = form.month.data, form.contract.data or None
+    reference = form.contract.data or None
+    try:
+        month = Month.parse(form.month.data)
+    except MonthError:
+        month = None
     if not form.validate_on_submit():
-        if is_month(month) and reference:
+        if month is not None and reference:
             return _preview_page(month, reference, close_form=form, status=400)
-        if not is_month(month):
+        if month is None:
             month = previous_month()
-            form.month.data = month
+            form.month.data = str(month)
         return _month_page(month, close_form=form, status=400)
-    back = (url_for("billing.contract_month", month=month, reference=reference) if reference
-            else url_for("billing.index", month=month))
+    back = (url_for("billing.contract_month", month=str(month), reference=reference)
+            if reference else url_for("billing.index", month=str(month)))
     invoice = InvoiceReference(form.invoice_number.data or None, form.invoice_date.data)
     try:
-        summary = close_month(month, at=now_utc(), actor=_actor(), contract_reference=reference,
+        summary = close_month(str(month), at=now_utc(), actor=_actor(), contract_reference=reference,
                               invoice=invoice)
     except DomainError as error:
         # Closing commits a batch at a time and lets go of what it loaded: what was signed in is
@@ -230,14 +234,14 @@ def issue_all():
         flash(_("Nothing issued: the form expired or was altered. Review the drafts and try "
                 "again."), "error")
         return redirect(url_for("billing.index"))
-    month = form.month.data
-    back = url_for("billing.index", month=month)
-    if queries.draft_count(month) != form.drafts.data:
+    month = Month.parse(form.month.data)
+    back = url_for("billing.index", month=str(month))
+    if queries.draft_count(str(month)) != form.drafts.data:
         flash(_("Nothing issued: the drafts of %(month)s changed since the page was shown. "
                 "Review them and issue again.", month=month_label(month)), "error")
         return redirect(back)
     try:
-        numbers = issue_month(month, actor=_actor(), now=now_utc())
+        numbers = issue_month(str(month), actor=_actor(), now=now_utc())
     except DomainError as error:
         db.session.rollback()
         flash(_("Nothing more issued: %(reason)s", reason=error_message(error)), "error")
@@ -274,8 +278,7 @@ def issue(note_id: int):
 @bp.get("/<month>/credit-notes.csv")
 @role_required(*FINANCE)
 def month_csv(month: str):
-    if not is_month(month):
-        abort(404)
+    month = str(_month_in_path(month))
     return _download(exports.csv_text(exports.notes_of_month(month)).encode(),
                      "text/csv; charset=utf-8", f"credit-notes-{month}.csv")
 
@@ -320,8 +323,8 @@ def my_credit_notes():
 @bp.get("/my/report")
 @role_required(Role.CLIENT)
 def my_report():
-    month = _month_argument()
-    report = queries.sla_report(current_user.organisation_id, month)
+    month = month_in_query(previous_month(), MONTH_MESSAGE)
+    report = queries.sla_report(current_user.organisation_id, str(month))
     charts = {item.contract.id: report_chart(item, met=_("Met"), breached=_("Breached"))
               for item in report.contracts}
     return render_template("billing/report.html", month=month, report=report, charts=charts)
@@ -331,8 +334,9 @@ def my_report():
 @role_required(Role.CLIENT)
 def my_report_csv():
     """The report's figures for a spreadsheet; a bad month is refused, not replaced."""
-    month = request.args.get("month", "")
-    if not is_month(month):
-        return Response(str(MONTH_MESSAGE) + "\n", status=400, mimetype="text/plain")
+    try:
+        month = str(Month.parse(request.args.get("month", "")))
+    except MonthError as error:
+        return Response(f"{refusal(error, MONTH_MESSAGE)}\n", status=400, mimetype="text/plain")
     report = queries.sla_report(current_user.organisation_id, month)
     return _download(report_csv(report).encode("utf-8"), "text/csv", f"sla-report-{month}.csv")

@@ -5,17 +5,12 @@ from zoneinfo import ZoneInfo
 
 from helpdesk.billing.credits import AvailabilityLine, BreachLine, CapLine, CreditComputation
 from helpdesk.contracts.models import Contract
-from helpdesk.errors import Month
+from helpdesk.month import Month
 from helpdesk.sla.durations import humanize
 
 METRIC_NAMES = {"gti": "time to intervene (GTI)", "gtr": "time to restore (GTR)"}
 VAT_EXEMPT_MENTION = ("Credits outside the scope of VAT: contractual penalties are indemnities, "
                       "not the consideration for a supply.")
-
-
-def month_label(month: str) -> str:
-    """"2025-06" → "June 2025": documents and the CLI speak English."""
-    return str(Month(month))
 
 
 def percent(value: Decimal, places: int = 2) -> str:
@@ -68,5 +63,5 @@ def reason_for(contract: Contract, computation: CreditComputation, month: str) -
         owed.append("availability below the contractual target")
     capped = any(isinstance(line, CapLine) for line in computation.lines)
     return (f"Service credits owed under contract {contract.reference} ({contract.title}) for "
-            f"{month_label(month)}: {', '.join(owed)}, per the contract's service-level terms"
+            f"{Month.parse(month).label}: {', '.join(owed)}, per the contract's service-level terms"
             f"{', within its cap on credits' if capped else ''}.")

@@ -17,17 +17,17 @@ Everything is flushed, never committed; the caller commits once.
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from helpdesk.accounts.models import User
-from helpdesk.billing.credits import month_bounds
 from helpdesk.contracts.models import Contract, Metric
 from helpdesk.escalation.models import Breach
 from helpdesk.escalation.services import sweep_batch, waive_breach
 from helpdesk.extensions import db
+from helpdesk.month import Month
 from helpdesk.sla.calendar import Calendar
 from helpdesk.tickets import services
 from helpdesk.tickets.models import Ticket
@@ -176,22 +176,11 @@ class HistoryReport:
                 f"`flask billing close --month {self.month}`"]
 
 
-def previous_month(now: datetime, timezone: str) -> str:
-    """The calendar month before the one `now` falls in, in `timezone` ("2026-10")."""
-    first = now.astimezone(ZoneInfo(timezone)).date().replace(day=1)
-    return (first - timedelta(days=1)).strftime("%Y-%m")
-
-
-def business_days(month: str, calendar: Calendar) -> list[date]:
+def business_days(month: Month, calendar: Calendar) -> list[date]:
     """The days of `month` on which `calendar` is open at noon (weekdays that are no holiday)."""
     zone = ZoneInfo(calendar.timezone)
-    day = date.fromisoformat(f"{month}-01")
-    days = []
-    while day.strftime("%Y-%m") == month:
-        if calendar.is_open(datetime(day.year, day.month, day.day, 12, tzinfo=zone)):
-            days.append(day)
-        day += timedelta(days=1)
-    return days
+    return [day for day in month.days()
+            if calendar.is_open(datetime(day.year, day.month, day.day, 12, tzinfo=zone))]
 
 
 def _already_loaded(shop: Contract) -> bool:
@@ -212,7 +201,7 @@ def sweep_until(at: datetime) -> None:
 class _Month:
     """Local wall-clock instants on the month's business days."""
 
-    def __init__(self, month: str, calendar: Calendar):
+    def __init__(self, month: Month, calendar: Calendar):
         self.zone = ZoneInfo(calendar.timezone)
         self.days = business_days(month, calendar)
 
@@ -265,14 +254,14 @@ def load_demo_history(*, now: datetime) -> HistoryReport:
         sa.select(Contract).where(Contract.reference.in_([SHOP, ATELIER])))}
     shop = contracts[SHOP]
     timezone = shop.current_version.timezone
-    month = previous_month(now, timezone)
-    report = HistoryReport(month)
+    # The calendar month before the one `now` falls in, in the contract's zone.
+    month = Month.of(now, timezone).previous()
+    report = HistoryReport(str(month))
     if _already_loaded(shop):
         report.skipped = "already loaded, nothing added"
         return report
-    start, end = month_bounds(month, timezone)
-    first_day = start.astimezone(ZoneInfo(timezone)).date()
-    if not all(c.is_active_on(first_day) for c in contracts.values()):
+    _, end = month.bounds(timezone)
+    if not all(c.is_active_on(month.first_day) for c in contracts.values()):
         report.skipped = f"the demo contracts were not in force in {month}, nothing added"
         return report
     people = {key: db.session.scalar(sa.select(User).where(User.email == email))

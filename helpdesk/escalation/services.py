@@ -9,7 +9,6 @@ clock that crossed several thresholds since the last sweep notifies once, for th
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -27,6 +26,7 @@ from helpdesk.escalation.models import (
     SchedulerHeartbeat,
 )
 from helpdesk.extensions import db
+from helpdesk.month import Month
 from helpdesk.tickets.clocks import (
     BREACH_LEVEL,
     TicketClock,
@@ -221,7 +221,8 @@ def _notify(ticket: _DueTicket, clock: TicketClock, level: int, *, recipients: _
 
 
 def _billing_month(ticket: _DueTicket, instant: datetime) -> str:
-    return instant.astimezone(ZoneInfo(ticket.contract_timezone)).strftime("%Y-%m")
+    """The month a breach is billed in: its due instant's, in the contract's zone."""
+    return str(Month.of(instant, ticket.contract_timezone))
 
 
 def _record(ticket: _DueTicket, clock: TicketClock, recorded_level: int, *, already: set[int],

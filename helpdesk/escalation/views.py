@@ -1,5 +1,3 @@
-import re
-
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -17,15 +15,16 @@ from helpdesk.escalation.messages import notification_subject
 from helpdesk.escalation.models import Breach
 from helpdesk.escalation.services import mark_notifications_read, waive_breach
 from helpdesk.extensions import db
+from helpdesk.month import Month
 from helpdesk.web.errors import error_message
 from helpdesk.web.i18n import viewer_zone
 from helpdesk.web.localised import month_label
+from helpdesk.web.months import month_in_query
 from helpdesk.web.security import role_required
 
 bp = Blueprint("escalation", __name__)
 bp.add_app_template_global(notification_subject)
 
-MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 BREACH_READERS = (Role.FINANCE, Role.ADMIN, Role.TEAM_LEAD)
 NOTIFICATION_PAGE_SIZE = 50
 
@@ -37,8 +36,8 @@ def unread_notifications() -> dict:
     return {"unread_notifications": 0}
 
 
-def current_month() -> str:
-    return now_utc().astimezone(viewer_zone()).strftime("%Y-%m")
+def current_month() -> Month:
+    return Month.of(now_utc(), viewer_zone())
 
 
 @bp.get("/notifications")
@@ -87,14 +86,11 @@ def _row_id(text: str | None) -> int | None:
 @bp.get("/breaches")
 @role_required(*BREACH_READERS)
 def breaches():
-    month = request.args.get("month") or current_month()
-    if not MONTH.fullmatch(month):
-        flash(_("The month must look like 2026-10."), "error")
-        month = current_month()
+    month = month_in_query(current_month(), _("The month must look like 2026-10."))
     metric = request.args.get("metric") or None
     waived = {"yes": True, "no": False}.get(request.args.get("waived", ""))
     organisation = _row_id(request.args.get("organisation"))
-    rows = queries.breaches(month=month, contract_reference=request.args.get("contract") or None,
+    rows = queries.breaches(month=str(month), contract_reference=request.args.get("contract") or None,
                             organisation_id=organisation,
                             metric=Metric(metric) if metric in ("gti", "gtr") else None,
                             waived=waived)

@@ -4,16 +4,12 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import InputRequired, ValidationError
 
-from helpdesk.billing.forms import is_month
-from helpdesk.reporting.queries import months_between
+from helpdesk.month import Month, MonthError
+from helpdesk.web.months import month_check
 
 MAX_MONTHS = 36
 MONTH_MESSAGE = _l("A month looks like 2026-10.")
-
-
-def _month(form, field) -> None:
-    if not is_month(field.data):
-        raise ValidationError(MONTH_MESSAGE)
+_month = month_check(MONTH_MESSAGE)
 
 
 class DashboardFilterForm(FlaskForm):
@@ -35,9 +31,11 @@ class DashboardFilterForm(FlaskForm):
         self.priority.choices = [("", every_priority)] + [(code, code) for code in priorities]
 
     def validate_last(self, field) -> None:
-        if not (is_month(self.first.data) and is_month(field.data)):
-            return
-        count = months_between(self.first.data, field.data)
+        try:
+            first, last = Month.parse(self.first.data), Month.parse(field.data)
+        except MonthError:
+            return  # said by the fields' own checks
+        count = first.months_to(last) + 1
         if count < 1:
             raise ValidationError(_l("The last month must not come before the first."))
         if count > MAX_MONTHS:

@@ -14,9 +14,8 @@ Definitions, as the dashboard states them:
   before the breach, or its due instant.
 """
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -25,6 +24,7 @@ from helpdesk.accounts.models import Organisation
 from helpdesk.contracts.models import Contract, Metric, Priority
 from helpdesk.escalation.models import Breach
 from helpdesk.extensions import db
+from helpdesk.month import Month
 from helpdesk.tickets.models import QueueRank, SlaClock, SlaStatus, Ticket
 from helpdesk.tickets.queries import last_warning_level
 
@@ -50,34 +50,14 @@ class Period:
         return self.bounds[-1]
 
 
-def add_months(month: str, count: int) -> str:
-    year, number = (int(part) for part in month.split("-"))
-    index = year * 12 + number - 1 + count
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
-def months_between(first: str, last: str) -> int:
-    """How many months from `first` to `last`, both included (0 or less when reversed)."""
-    (y1, m1), (y2, m2) = ((int(p) for p in month.split("-")) for month in (first, last))
-    return (y2 * 12 + m2) - (y1 * 12 + m1) + 1
-
-
 def make_period(first: str, last: str, timezone: str) -> Period:
-    count = months_between(first, last)
-    if count < 1:
+    """The months from `first` to `last` ("2026-10"), both included, counted in `timezone`."""
+    months = Month.parse(first).through(Month.parse(last))
+    if not months:
         raise ValueError("the first month comes after the last")
-    zone = ZoneInfo(timezone)
-    months = tuple(add_months(first, offset) for offset in range(count))
-    bounds = tuple(
-        datetime(int(month[:4]), int(month[5:]), 1, tzinfo=zone).astimezone(UTC)
-        for month in (*months, add_months(last, 1)))
-    return Period(months=months, bounds=bounds, timezone=timezone)
-
-
-def recent_months(today: date, count: int) -> tuple[str, str]:
-    """The `count` months that end with the current one."""
-    last = f"{today.year:04d}-{today.month:02d}"
-    return add_months(last, 1 - count), last
+    bounds = (*(month.bounds(timezone)[0] for month in months), months[-1].bounds(timezone)[1])
+    return Period(months=tuple(str(month) for month in months), bounds=bounds,
+                  timezone=timezone)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,4 @@
 """The KPI dashboard for team leads, finance and admins, and its tables as CSV."""
-from datetime import date
-
 from babel.dates import format_date
 from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import get_locale
@@ -10,6 +8,7 @@ from werkzeug.datastructures import MultiDict
 from helpdesk.accounts.models import Role
 from helpdesk.clock import now_utc
 from helpdesk.contracts.models import Metric
+from helpdesk.month import Month
 from helpdesk.reporting import queries
 from helpdesk.reporting.exports import TABLES, csv_text
 from helpdesk.reporting.forms import DashboardFilterForm
@@ -26,9 +25,8 @@ FILTERS = ("first", "last", "organisation", "priority")
 
 def _filter_form() -> DashboardFilterForm:
     """The filters from the query string; the last six months, this one included, by default."""
-    zone = viewer_zone()
-    first, last = queries.recent_months(now_utc().astimezone(zone).date(), DEFAULT_MONTHS)
-    args = MultiDict({"first": first, "last": last})
+    last = Month.of(now_utc(), viewer_zone())
+    args = MultiDict({"first": str(last.plus(1 - DEFAULT_MONTHS)), "last": str(last)})
     for name in FILTERS:
         if name in request.args:
             args[name] = request.args[name].strip()
@@ -44,7 +42,8 @@ def _selection(form: DashboardFilterForm) -> tuple[Period, Scope]:
 
 
 def month_name(month: str) -> str:
-    return format_date(date(int(month[:4]), int(month[5:]), 1), "MMM y", locale=get_locale())
+    """A month of the period ("2026-10") by its short name: "Oct 2026" ("oct. 2026")."""
+    return format_date(Month.parse(month).first_day, "MMM y", locale=get_locale())
 
 
 def metric_label(metric: Metric) -> str:

@@ -10,7 +10,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from helpdesk.api.problems import problem
-from helpdesk.errors import DomainError, Month, Term
+from helpdesk.errors import DomainError, Term
+from helpdesk.month import Month
 from helpdesk.tickets.attachments import format_size
 from helpdesk.web.localised import month_label
 
@@ -26,7 +27,7 @@ def _shown(value):
     if isinstance(value, Term):
         return _(value)
     if isinstance(value, Month):
-        return month_label(value.month)
+        return month_label(value)
     return value
 
 

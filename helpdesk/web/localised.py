@@ -4,7 +4,6 @@ Documents (credit notes, CSV, PDF) keep their own English wording in `helpdesk.b
 these are for pages only.
 """
 import re
-from datetime import date
 from decimal import Decimal
 
 from babel.dates import format_date, get_day_names
@@ -13,6 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from helpdesk.contracts.models import Calendar, NotifyTarget
+from helpdesk.month import Month
 from helpdesk.sla.calendar import WEEKDAY_LABELS
 
 NOTIFY_LABELS = {NotifyTarget.ASSIGNEE: _l("assignee"), NotifyTarget.TEAM_LEADS: _l("team leads"),
@@ -26,10 +26,12 @@ def percent(value: Decimal | float | int, places: int = 2) -> str:
     return _("%(number)s %%", number=format_decimal(value, format=pattern))
 
 
-def month_label(month: str) -> str:
-    """"2026-10" → "October 2026" ("octobre 2026" in French)."""
-    year, number = month.split("-")
-    return format_date(date(int(year), int(number), 1), "LLLL y", locale=get_locale())
+def month_label(month: Month | str) -> str:
+    """A month, or a stored one ("2026-10"), by its name: "October 2026" ("octobre 2026" in
+    French)."""
+    if not isinstance(month, Month):
+        month = Month.parse(month)
+    return format_date(month.first_day, "LLLL y", locale=get_locale())
 
 
 def service_hours(calendar: Calendar) -> str:

@@ -341,3 +341,29 @@ def test_other_errors_are_problem_documents_too(app, client, tokens):
 def test_method_not_allowed_says_which_methods_are(client, tokens):
     response = client.delete("/api/v1/tickets", headers=bearer(tokens.tech))
     assert set(response.headers.get("Allow", "").replace(" ", "").split(",")) >= {"GET", "POST"}
+
+
+# -- a month in the query string --------------------------------------------------------------------
+
+NOT_ASCII_YYYY_MM = "is not a month: write it YYYY-MM, e.g. 2026-10, in ASCII digits."
+NOT_A_MONTH_NUMBER = ("is not a month: write it YYYY-MM, e.g. 2026-10, with a month number from "
+                      "01 to 12.")
+OUT_OF_BOUNDS = "is outside the months this helpdesk handles, 2000-01 to 2099-12."
+# What finance might send as ?month=, and the problem's detail, which names it.
+EDGE_MONTHS = {
+    "0000-01": f"month: '0000-01' {OUT_OF_BOUNDS}",
+    "9999-12": f"month: '9999-12' {OUT_OF_BOUNDS}",
+    "2026-13": f"month: '2026-13' {NOT_A_MONTH_NUMBER}",
+    "2026-00": f"month: '2026-00' {NOT_A_MONTH_NUMBER}",
+    "２０２６-１０": f"month: '２０２６-１０' {NOT_ASCII_YYYY_MM}",  # fullwidth digits
+    "٢٠٢٦-١٠": f"month: '٢٠٢٦-١٠' {NOT_ASCII_YYYY_MM}",  # Arabic-Indic digits
+    "2026-1": f"month: '2026-1' {NOT_ASCII_YYYY_MM}",
+    "": "month is required, as YYYY-MM (e.g. 2026-10).",
+}
+
+
+@pytest.mark.parametrize("path", ["/api/v1/breaches", "/api/v1/credit-notes"])
+def test_a_month_out_of_shape_or_bounds_is_a_400_problem_naming_it(app, client, tokens, path):
+    def send(month):
+        return client.get(path, query_string={"month": month}, headers=bearer(tokens.finance))
+    _run_table(app, send, {month: (month, (400, detail)) for month, detail in EDGE_MONTHS.items()})

@@ -169,6 +169,38 @@ def test_a_bad_instant_is_refused(app, runner, october, at, message):
     assert count_notes(app) == 0
 
 
+NOT_ASCII_YYYY_MM = "is not a month: write it YYYY-MM, e.g. 2026-10, in ASCII digits."
+NOT_A_MONTH_NUMBER = ("is not a month: write it YYYY-MM, e.g. 2026-10, with a month number from "
+                      "01 to 12.")
+OUT_OF_BOUNDS = "is outside the months this helpdesk handles, 2000-01 to 2099-12."
+EDGE_MONTHS = {"0000-01": OUT_OF_BOUNDS, "9999-12": OUT_OF_BOUNDS, "2026-13": NOT_A_MONTH_NUMBER,
+               "2026-00": NOT_A_MONTH_NUMBER, "２０２６-１０": NOT_ASCII_YYYY_MM,
+               "٢٠٢٦-١٠": NOT_ASCII_YYYY_MM, "2026-1": NOT_ASCII_YYYY_MM, "": NOT_ASCII_YYYY_MM}
+
+
+@pytest.mark.parametrize("month", EDGE_MONTHS)
+def test_an_edge_month_is_refused_in_one_line(app, runner, october, month):
+    expected = f"Error: Invalid value for '--month': {month!r} {EDGE_MONTHS[month]}"
+    for command in (["close"], ["issue"], ["export", "--format", "csv", "--out", "-"]):
+        result = run(runner, command[0], "--month", month, *command[1:])
+        assert result.exit_code == 2, result.output
+        assert result.output.splitlines()[-1] == expected
+        assert "Traceback" not in result.output
+    assert count_notes(app) == 0
+
+
+@pytest.mark.parametrize("at", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:00:00-05:00"])
+@pytest.mark.parametrize("command", ["close", "issue"])
+def test_an_instant_out_of_bounds_is_refused_in_one_line(app, runner, october, command, at):
+    result = run(runner, command, "--month", "2026-10", "--at", at)
+    assert result.exit_code == 2, result.output
+    assert result.output.splitlines()[-1] == (
+        f"Error: Invalid value for '--at': {at!r} is outside the instants this helpdesk "
+        f"handles, 2000-01-02 to 2099-12-31 UTC")
+    assert "Traceback" not in result.output
+    assert count_notes(app) == 0
+
+
 def test_closing_many_contracts_shows_a_progress_bar_on_stderr(app, runner):
     with app.app_context():
         contracts(51, breached=False)

@@ -25,14 +25,13 @@ from helpdesk.billing.credits import (
     Tier,
     availability,
     availability_credit_percent,
-    billing_month,
     breach_amount,
     breach_delay,
     compute_credit,
     downtime,
-    month_bounds,
     started_hours,
 )
+from helpdesk.month import Month
 from helpdesk.sla.calendar import Calendar
 
 D = Decimal
@@ -99,55 +98,6 @@ def test_worked_example_of_issue_5_holds_exactly():
     assert (result.total_excl_vat, result.vat, result.total_incl_vat) == (
         D("300.00"), D("60.00"), D("360.00"))
     assert not result.is_empty
-
-
-# -- months ---------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("month", "zone", "hours"),
-    [
-        ("2026-10", "Europe/Paris", 745),  # ends with the fall-back night
-        ("2026-03", "Europe/Paris", 743),  # holds the spring-forward night
-        ("2026-02", "Europe/Paris", 672),
-        ("2026-12", "Europe/Paris", 744),
-        ("2026-10", "UTC", 744),
-        ("2026-11", "America/New_York", 721),  # fall back on 1 November
-    ],
-)
-def test_month_bounds_length_follows_the_zone(month, zone, hours):
-    start, end = month_bounds(month, zone)
-    assert end - start == hours * H
-
-
-def test_month_bounds_are_local_midnights_as_utc_instants():
-    start, end = month_bounds("2026-12", "Europe/Paris")
-    assert (start, end) == (paris(2026, 12, 1), paris(2027, 1, 1))
-    assert start.tzinfo is UTC and end.tzinfo is UTC
-
-
-@pytest.mark.parametrize("month", ["2026-13", "2026-00", "2026-1", "26-10", "2026/10", "", None])
-def test_month_bounds_refuses_malformed_months(month):
-    with pytest.raises(ValueError, match="YYYY-MM"):
-        month_bounds(month, "Europe/Paris")
-
-
-def test_month_bounds_refuses_unknown_zones():
-    with pytest.raises(ValueError, match="unknown time zone"):
-        month_bounds("2026-10", "Europe/Atlantis")
-
-
-@pytest.mark.parametrize(
-    ("at", "month"),
-    [
-        (datetime(2026, 10, 31, 22, 59, tzinfo=UTC), "2026-10"),  # 23:59 in Paris
-        (datetime(2026, 10, 31, 23, 0, tzinfo=UTC), "2026-11"),  # midnight in Paris
-        (datetime(2026, 3, 31, 21, 59, tzinfo=UTC), "2026-03"),  # 23:59 CEST
-        (datetime(2026, 3, 31, 22, 0, tzinfo=UTC), "2026-04"),
-    ],
-)
-def test_billing_month_is_the_month_in_the_contract_zone(at, month):
-    assert billing_month(at, "Europe/Paris") == month
 
 
 # -- breaches: delay, started hours, amount --------------------------------------------------------
@@ -249,7 +199,7 @@ def test_breach_due_at_local_midnight_belongs_to_the_new_month():
 
 # -- outages, downtime, availability --------------------------------------------------------------
 
-OCT_START, OCT_END = month_bounds("2026-10", "Europe/Paris")
+OCT_START, OCT_END = Month(2026, 10).bounds("Europe/Paris")
 
 
 @pytest.mark.parametrize(
@@ -293,7 +243,7 @@ def test_downtime_counts_only_service_hours_on_a_business_calendar():
 
 def test_outage_crossing_a_month_boundary_counts_its_part_in_each_month():
     crossing = Outage(paris(2026, 10, 31, 22, 30), paris(2026, 11, 1, 2))
-    nov_start, nov_end = month_bounds("2026-11", "Europe/Paris")
+    nov_start, nov_end = Month(2026, 11).bounds("Europe/Paris")
     assert downtime([crossing], OCT_START, OCT_END, ALWAYS) == 90 * MIN
     assert downtime([crossing], nov_start, nov_end, ALWAYS) == 2 * H
 
@@ -353,7 +303,7 @@ def test_availability_credit_percent_without_tiers_is_zero():
     ],
 )
 def test_availability_tiers_at_their_boundaries_follow_the_month_length(month, seconds, amounts_):
-    start, _ = month_bounds(month, "Europe/Paris")
+    start, _ = Month.parse(month).bounds("Europe/Paris")
     outage = Outage(start + 10 * 24 * H, start + 10 * 24 * H + seconds * S)
     result = compute_credit(terms(credit_cap_percent=D("100")), [], [outage], month)
     assert amounts(result) == amounts_
@@ -595,7 +545,7 @@ def test_downtime_is_at_most_the_month_and_order_free(outages):
 # -- purity --------------------------------------------------------------------------------------------
 
 
-def test_credits_module_imports_only_the_standard_library_and_the_sla_engine():
+def test_credits_module_imports_only_the_standard_library_the_sla_engine_and_the_month():
     source = Path(credits.__file__).read_text(encoding="utf-8")
     imported = []
     for node in ast.walk(ast.parse(source)):
@@ -605,5 +555,6 @@ def test_credits_module_imports_only_the_standard_library_and_the_sla_engine():
             imported.append(node.module or "")
     forbidden = [name for name in imported
                  if name.split(".")[0] not in sys.stdlib_module_names
-                 and not (name == "helpdesk.sla" or name.startswith("helpdesk.sla."))]
+                 and not (name in ("helpdesk.sla", "helpdesk.month")
+                          or name.startswith("helpdesk.sla."))]
     assert forbidden == []

@@ -675,3 +675,61 @@ def test_a_note_outside_the_scope_of_vat_prints_the_mention(ledger, books, brows
     assert "Total credited €300.00" in page
     assert VAT_EXEMPT_MENTION in page
     assert "Total incl. VAT" not in page
+
+
+# -- months out of shape or bounds -------------------------------------------------------------------
+
+# What someone might type or tamper with in a month, and what the page then says.
+SHAPE = "The month must look like 2026-10."
+BOUNDS = "The month must lie between 2000-01 and 2099-12."
+EDGE_MONTHS = {"0000-01": BOUNDS, "9999-12": BOUNDS, "2026-13": SHAPE, "2026-00": SHAPE,
+               "２０２６-１０": SHAPE, "٢٠٢٦-١٠": SHAPE, "2026-1": SHAPE}
+
+
+@pytest.mark.parametrize("month", EDGE_MONTHS)
+def test_an_edge_month_on_the_finance_pages_is_refused_with_a_message(app, books, browser,
+                                                                      month):
+    message = EDGE_MONTHS[month]
+    as_person(browser, books, "finance")
+    # In the query string: the previous month instead, and why.
+    page = browser.get("/billing/", query_string={"month": month})
+    assert page.status_code == 200
+    assert message in flashes(page.get_data(as_text=True))
+    assert "Billing · October 2026" in page.get_data(as_text=True)
+    # In the address: no such page, and why.
+    for path in (f"/billing/{month}/CT-SHOP", f"/billing/{month}/credit-notes.csv"):
+        response = browser.get(path)
+        assert response.status_code == 404, path
+        assert message in main(response.get_data(as_text=True)), path
+    # In a form: refused with the form's message, nothing written.
+    response = browser.post("/billing/close", {"month": month})
+    assert response.status_code == 400
+    assert message in main(response.get_data(as_text=True))
+    response = browser.post("/billing/close", {"month": month, "contract": "CT-SHOP"})
+    assert response.status_code == 400
+    assert message in main(response.get_data(as_text=True))
+    page = browser.follow(browser.post("/billing/issue", {"month": month, "drafts": "0"}))
+    assert any(flash.startswith("Nothing issued") for flash in flashes(page))
+    assert notes(app) == []
+
+
+@pytest.mark.parametrize("month", EDGE_MONTHS)
+def test_an_edge_month_on_the_client_report_is_refused_with_a_message(books, browser, month):
+    as_person(browser, books, "client")
+    response = browser.get("/billing/my/report", query_string={"month": month})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert EDGE_MONTHS[month] in flashes(page) and "SLA report · October 2026" in page
+    response = browser.get("/billing/my/report.csv", query_string={"month": month})
+    assert (response.status_code, response.mimetype) == (400, "text/plain")
+    assert response.get_data(as_text=True) == f"{EDGE_MONTHS[month]}\n"
+
+
+def test_an_empty_month_is_never_a_server_error(books, browser):
+    as_person(browser, books, "finance")
+    assert browser.get("/billing/?month=").status_code == 200
+    assert browser.get("/billing//CT-SHOP").status_code in (308, 404)
+    assert browser.post("/billing/close", {"month": ""}).status_code == 400
+    as_person(browser, books, "client")
+    assert browser.get("/billing/my/report?month=").status_code == 200
+    assert browser.get("/billing/my/report.csv?month=").status_code == 400

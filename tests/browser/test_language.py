@@ -10,8 +10,8 @@ from helpdesk.billing.models import CreditNote
 from helpdesk.billing.services import close_month, issue_credit_note
 from helpdesk.clock import now_utc
 from helpdesk.contracts.demo import load_demo
-from helpdesk.contracts.demo_history import previous_month
 from helpdesk.extensions import db
+from helpdesk.month import Month
 from tests.browser.helpers import sign_in
 
 pytestmark = pytest.mark.browser
@@ -48,7 +48,7 @@ def demo(app):
     with app.app_context():
         now = now_utc()
         load_demo(now=now)
-        month = previous_month(now, "Europe/Paris")
+        month = str(Month.of(now, "Europe/Paris").previous())
         close_month(month, at=now)
         note = db.session.scalar(sa.select(CreditNote).where(CreditNote.month == month)
                                  .order_by(CreditNote.id))

@@ -7,19 +7,20 @@ import pytest
 import sqlalchemy as sa
 
 from helpdesk.audit.models import AuditEntry
-from helpdesk.billing.credits import LineKind, month_bounds
+from helpdesk.billing.credits import LineKind
 from helpdesk.billing.models import CreditNote, CreditNoteStatus
 from helpdesk.billing.services import Outcome, close_month
 from helpdesk.contracts.demo import load_demo
-from helpdesk.contracts.demo_history import HISTORY_MARKER, STORIES, previous_month
+from helpdesk.contracts.demo_history import HISTORY_MARKER, STORIES
 from helpdesk.contracts.models import Metric
 from helpdesk.escalation.models import Breach, EscalationEvent, Notification
 from helpdesk.extensions import db
+from helpdesk.month import Month
 from helpdesk.tickets.models import Outage, SlaClock, Ticket, TicketEvent
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 PARIS = ZoneInfo("Europe/Paris")
-OCTOBER = month_bounds("2026-10", "Europe/Paris")
+OCTOBER = Month(2026, 10).bounds("Europe/Paris")
 HISTORY_TABLES = (Ticket, TicketEvent, SlaClock, EscalationEvent, Breach, Notification, Outage,
                   AuditEntry)
 # The demo also opens today's tickets (tests/contracts/test_demo_queue.py): set apart here.
@@ -53,7 +54,7 @@ def history_tickets() -> list[Ticket]:
     (datetime(2027, 1, 4, 12, 0, tzinfo=UTC), "2026-12"),
 ])
 def test_previous_month_is_counted_in_the_contracts_zone(now, month):
-    assert previous_month(now, "Europe/Paris") == month
+    assert Month.of(now, "Europe/Paris").previous() == Month.parse(month)
 
 
 def test_history_opens_a_dozen_tickets_on_business_days_of_the_previous_month(app):

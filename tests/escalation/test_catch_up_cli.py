@@ -214,6 +214,11 @@ def test_catch_up_twice_changes_nothing_more(app, outage, clock):
     ("next thursday", "not an ISO 8601 instant"),
     ("2026-13-03T08:30:00Z", "not an ISO 8601 instant"),
     ("", "not an ISO 8601 instant"),
+    # Far enough out that Python's dates overflow once shifted to UTC.
+    ("0001-01-01T00:00:00+01:00", "is outside the instants this helpdesk handles, 2000-01-02 to "
+                                  "2099-12-31 UTC"),
+    ("9999-12-31T23:00:00-05:00", "is outside the instants this helpdesk handles"),
+    ("1999-12-31T23:59:59Z", "is outside the instants this helpdesk handles"),
 ])
 def test_sweep_refuses_an_instant_without_offset_or_garbage_and_changes_nothing(
         app, outage, at, message):
@@ -223,7 +228,7 @@ def test_sweep_refuses_an_instant_without_offset_or_garbage_and_changes_nothing(
     assert result.exit_code == 2
     assert "Invalid value for '--at'" in result.output
     assert message in result.output
-    assert "Swept" not in result.output
+    assert "Swept" not in result.output and "Traceback" not in result.output
     with app.app_context():
         assert state() == before
 

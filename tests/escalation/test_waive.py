@@ -240,3 +240,22 @@ def test_huge_organisation_id_never_gives_a_500(app, client, world):
     response = client.get("/breaches", query_string={"month": MONTH,
                                                      "organisation": "9" * 30})
     assert response.status_code == 200
+
+
+SHAPE = "The month must look like 2026-10."
+BOUNDS = "The month must lie between 2000-01 and 2099-12."
+
+
+@pytest.mark.parametrize("typed, message", [
+    ("0000-01", BOUNDS), ("9999-12", BOUNDS), ("2026-13", SHAPE), ("2026-00", SHAPE),
+    ("２０２６-１０", SHAPE), ("٢٠٢٦-١٠", SHAPE), ("2026-1", SHAPE), ("", None),
+])
+def test_an_edge_month_lists_this_months_breaches_and_says_why(app, client, world, month, typed,
+                                                               message):
+    sign_in(app, client, world.finance)
+    response = client.get("/breaches", query_string={"month": typed})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert flashes(page) == ([message] if message else [])
+    assert "Breaches of November 2026" in page  # the clock's month, where the viewer is
+    assert {number for number, _ in listed(page)} == {month.shop, month.other}

@@ -137,6 +137,28 @@ def test_bad_filters_get_a_clear_message_not_an_error(signed_in, query, message)
     assert csv_response.status_code == 400 and message in csv_response.get_data(as_text=True)
 
 
+SHAPE = "A month looks like 2026-10."
+BOUNDS = "The month must lie between 2000-01 and 2099-12."
+EDGE_MONTHS = {"0000-01": BOUNDS, "9999-12": BOUNDS, "2026-13": SHAPE, "2026-00": SHAPE,
+               "２０２６-１０": SHAPE, "٢٠٢٦-١٠": SHAPE, "2026-1": SHAPE,
+               "": SHAPE}
+
+
+@pytest.mark.parametrize("month", EDGE_MONTHS)
+@pytest.mark.parametrize("field", ["first", "last"])
+def test_an_edge_month_in_the_filters_gets_a_clear_message_not_an_error(signed_in, field,
+                                                                        month):
+    browser = signed_in("finance")
+    query = {"first": "2026-09", "last": "2026-10", field: month}
+    response = browser.get("/dashboard", query_string=query)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert EDGE_MONTHS[month] in page and 'aria-invalid="true"' in page
+    csv_response = browser.get("/dashboard/compliance-by-month.csv", query_string=query)
+    assert csv_response.status_code == 400
+    assert EDGE_MONTHS[month] in csv_response.get_data(as_text=True)
+
+
 def test_an_unknown_csv_table_is_not_found(signed_in):
     assert signed_in("lead").get("/dashboard/tickets.csv").status_code == 404
 

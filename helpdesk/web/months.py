@@ -1,0 +1,39 @@
+"""Months people type on pages (a form field, a query string): `helpdesk.month.Month` reads them,
+this says what is wrong in the reader's language."""
+from flask import flash, request
+from flask_babel import lazy_gettext as _l
+from wtforms.validators import ValidationError
+
+from helpdesk.month import FIRST, LAST, Month, MonthError, MonthOutOfRange
+
+BOUNDS_MESSAGE = _l("The month must lie between %(first)s and %(last)s.", first=str(FIRST),
+                    last=str(LAST))
+
+
+def refusal(error: MonthError, shape_message):
+    """What to tell someone whose month `Month.parse` refused: the bounds when it was out of
+    them, else `shape_message` (the form's "looks like 2026-10")."""
+    return BOUNDS_MESSAGE if isinstance(error, MonthOutOfRange) else shape_message
+
+
+def month_check(shape_message):
+    """A form validator: the field holds a month `Month.parse` reads."""
+    def check(form, field) -> None:
+        try:
+            Month.parse(field.data)
+        except MonthError as error:
+            raise ValidationError(refusal(error, shape_message)) from None
+    return check
+
+
+def month_in_query(default: Month, shape_message) -> Month:
+    """The `month` of the query string; `default` when there is none, or when it is not a
+    month, with a flashed message saying why."""
+    text = request.args.get("month")
+    if not text:
+        return default
+    try:
+        return Month.parse(text)
+    except MonthError as error:
+        flash(str(refusal(error, shape_message)), "error")
+        return default
