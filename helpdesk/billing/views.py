@@ -120,7 +120,8 @@ def _month_page(month: Month, *, close_form: CloseMonthForm | None = None, statu
 @bp.get("/")
 @role_required(*FINANCE)
 def index():
-    return _month_page(month_in_query(previous_month(), MONTH_MESSAGE))
+    month, status = month_in_query(previous_month(), MONTH_MESSAGE)
+    return _month_page(month, status=status)
 
 
 @bp.get("/<month>/<reference>")
@@ -323,11 +324,12 @@ def my_credit_notes():
 @bp.get("/my/report")
 @role_required(Role.CLIENT)
 def my_report():
-    month = month_in_query(previous_month(), MONTH_MESSAGE)
+    month, status = month_in_query(previous_month(), MONTH_MESSAGE)
     report = queries.sla_report(current_user.organisation_id, str(month))
     charts = {item.contract.id: report_chart(item, met=_("Met"), breached=_("Breached"))
               for item in report.contracts}
-    return render_template("billing/report.html", month=month, report=report, charts=charts)
+    return render_template("billing/report.html", month=month, report=report,
+                           charts=charts), status
 
 
 @bp.get("/my/report.csv")

@@ -86,7 +86,7 @@ def _row_id(text: str | None) -> int | None:
 @bp.get("/breaches")
 @role_required(*BREACH_READERS)
 def breaches():
-    month = month_in_query(current_month(), _("The month must look like 2026-10."))
+    month, status = month_in_query(current_month(), _("The month must look like 2026-10."))
     metric = request.args.get("metric") or None
     waived = {"yes": True, "no": False}.get(request.args.get("waived", ""))
     organisation = _row_id(request.args.get("organisation"))
@@ -99,7 +99,7 @@ def breaches():
         month_label=month_label,
         contracts=db.session.scalars(sa.select(Contract).order_by(Contract.reference)).all(),
         organisations=db.session.scalars(sa.select(Organisation).order_by(Organisation.name)).all(),
-        filters=request.args, can_waive=current_user.role in (Role.FINANCE, Role.ADMIN))
+        filters=request.args, can_waive=current_user.role in (Role.FINANCE, Role.ADMIN)), status
 
 
 @bp.post("/breaches/<int:breach_id>/waive")

@@ -26,14 +26,15 @@ def month_check(shape_message):
     return check
 
 
-def month_in_query(default: Month, shape_message) -> Month:
-    """The `month` of the query string; `default` when there is none, or when it is not a
-    month, with a flashed message saying why."""
+def month_in_query(default: Month, shape_message) -> tuple[Month, int]:
+    """The `month` of the query string and the status to answer with: `default` when there is
+    none; when it is not a month, `default` too, a flashed message saying why and 400, so the
+    page still helps while the address is refused."""
     text = request.args.get("month")
     if not text:
-        return default
+        return default, 200
     try:
-        return Month.parse(text)
+        return Month.parse(text), 200
     except MonthError as error:
         flash(str(refusal(error, shape_message)), "error")
-        return default
+        return default, 400

@@ -312,7 +312,7 @@ def test_the_month_page_pages_through_contracts_by_reference(books, browser, mon
 @pytest.mark.parametrize("bad", ["2026-13", "2026-10-01", "<script>", "2026-10\n"])
 def test_a_bad_month_in_the_address_gives_a_message(books, browser, bad):
     response = as_person(browser, books, "finance").get("/billing/", query_string={"month": bad})
-    assert response.status_code == 200
+    assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert "The month must look like 2026-10." in flashes(page)
     assert "<script>" not in page.split("<main", 1)[1]
@@ -661,9 +661,9 @@ def test_the_report_of_another_organisation_shows_only_its_own_contracts(books, 
 
 
 def test_the_report_with_a_bad_month_gives_a_message(books, browser):
-    page = as_person(browser, books, "client").get("/billing/my/report?month=oct").get_data(
-        as_text=True)
-    assert "The month must look like 2026-10." in flashes(page)
+    response = as_person(browser, books, "client").get("/billing/my/report?month=oct")
+    assert response.status_code == 400
+    assert "The month must look like 2026-10." in flashes(response.get_data(as_text=True))
 
 
 def test_a_note_outside_the_scope_of_vat_prints_the_mention(ledger, books, browser):
@@ -691,9 +691,9 @@ def test_an_edge_month_on_the_finance_pages_is_refused_with_a_message(app, books
                                                                       month):
     message = EDGE_MONTHS[month]
     as_person(browser, books, "finance")
-    # In the query string: the previous month instead, and why.
+    # In the query string: refused, the previous month shown instead, and why.
     page = browser.get("/billing/", query_string={"month": month})
-    assert page.status_code == 200
+    assert page.status_code == 400
     assert message in flashes(page.get_data(as_text=True))
     assert "Billing · October 2026" in page.get_data(as_text=True)
     # In the address: no such page, and why.
@@ -717,7 +717,7 @@ def test_an_edge_month_on_the_finance_pages_is_refused_with_a_message(app, books
 def test_an_edge_month_on_the_client_report_is_refused_with_a_message(books, browser, month):
     as_person(browser, books, "client")
     response = browser.get("/billing/my/report", query_string={"month": month})
-    assert response.status_code == 200
+    assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert EDGE_MONTHS[month] in flashes(page) and "SLA report · October 2026" in page
     response = browser.get("/billing/my/report.csv", query_string={"month": month})

@@ -214,7 +214,7 @@ def test_filters_narrow_the_list(app, client, world, month, query, expected):
 def test_bad_month_gives_a_message_not_an_error(app, client, world, bad):
     sign_in(app, client, world.finance)
     response = client.get("/breaches", query_string={"month": bad})
-    assert response.status_code == 200
+    assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert "The month must look like 2026-10." in flashes(page)
     assert "<script>" not in page.split("<main", 1)[-1]
@@ -222,8 +222,9 @@ def test_bad_month_gives_a_message_not_an_error(app, client, world, bad):
 
 def test_month_with_a_trailing_newline_gives_a_message(app, client, world):
     sign_in(app, client, world.finance)
-    page = client.get("/breaches", query_string={"month": "2026-11\n"}).get_data(as_text=True)
-    assert "The month must look like 2026-10." in flashes(page)
+    response = client.get("/breaches", query_string={"month": "2026-11\n"})
+    assert response.status_code == 400
+    assert "The month must look like 2026-10." in flashes(response.get_data(as_text=True))
 
 
 @pytest.mark.parametrize("query", [
@@ -254,7 +255,7 @@ def test_an_edge_month_lists_this_months_breaches_and_says_why(app, client, worl
                                                                message):
     sign_in(app, client, world.finance)
     response = client.get("/breaches", query_string={"month": typed})
-    assert response.status_code == 200
+    assert response.status_code == (400 if message else 200)
     page = response.get_data(as_text=True)
     assert flashes(page) == ([message] if message else [])
     assert "Breaches of November 2026" in page  # the clock's month, where the viewer is
