@@ -2,10 +2,8 @@
 
 Plain values, no fixtures; properties over every month the helpdesk handles.
 """
-import ast
 import sys
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -23,6 +21,7 @@ from helpdesk.month import (
     MonthOutOfRange,
     check_instant,
 )
+from tests.imports import imported_modules
 
 PARIS = ZoneInfo("Europe/Paris")
 H = timedelta(hours=1)
@@ -329,11 +328,5 @@ def test_every_zone_agrees_an_instant_within_the_bounds_has_a_month(naive, zone)
 
 
 def test_the_month_module_imports_only_the_standard_library():
-    source = Path(month_module.__file__).read_text(encoding="utf-8")
-    imported = []
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            imported += [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            imported.append(node.module or "")
+    imported = imported_modules(month_module.__file__)
     assert [name for name in imported if name.split(".")[0] not in sys.stdlib_module_names] == []

@@ -1,11 +1,9 @@
 """Credits: hand-computed tables that must hold to the cent, and properties over random months."""
 
-import ast
 import dataclasses
 import sys
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -33,6 +31,7 @@ from helpdesk.billing.credits import (
 )
 from helpdesk.month import Month
 from helpdesk.sla.calendar import Calendar
+from tests.imports import imported_modules
 
 D = Decimal
 H = timedelta(hours=1)
@@ -546,13 +545,7 @@ def test_downtime_is_at_most_the_month_and_order_free(outages):
 
 
 def test_credits_module_imports_only_the_standard_library_the_sla_engine_and_the_month():
-    source = Path(credits.__file__).read_text(encoding="utf-8")
-    imported = []
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            imported += [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            imported.append(node.module or "")
+    imported = imported_modules(credits.__file__)
     forbidden = [name for name in imported
                  if name.split(".")[0] not in sys.stdlib_module_names
                  and not (name in ("helpdesk.sla", "helpdesk.month")
