@@ -37,10 +37,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     from helpdesk.api.views import bp as api_bp
     from helpdesk.billing.views import bp as billing_bp
     from helpdesk.contracts.views import bp as contracts_bp
+    from helpdesk.escalation import health
     from helpdesk.escalation.views import bp as escalation_bp
     from helpdesk.reporting.views import bp as reporting_bp
     from helpdesk.tickets.views import bp as tickets_bp
-    from helpdesk.web import assets, errors, filters, health, i18n, security
+    from helpdesk.web import assets, errors, filters, i18n, security
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(tickets_bp)

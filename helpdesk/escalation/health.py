@@ -1,4 +1,5 @@
-"""GET /healthz: is the database there, and has the scheduler swept lately?"""
+"""GET /healthz: is the database there, and has the scheduler swept lately? Read beside the
+scheduler's heartbeat, which the sweep writes."""
 import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify
 
