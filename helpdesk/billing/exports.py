@@ -28,6 +28,7 @@ from helpdesk.billing.wording import VAT_EXEMPT_MENTION, percent
 from helpdesk.extensions import db
 from helpdesk.month import Month
 from helpdesk.sla.durations import humanize
+from helpdesk.spreadsheet import neutralise
 
 CENT = Decimal("0.01")
 
@@ -100,19 +101,6 @@ def line_vat(note: CreditNote) -> list[Decimal]:
 CSV_HEADER = ("number", "issue_date", "client", "client_vat_number", "contract",
               "contract_title", "period", "invoice", "line", "description", "ticket", "metric",
               "priority", "amount_excl_vat", "vat_rate", "vat", "total")
-# A spreadsheet reads a cell starting with one of these as a formula (tab and carriage return
-# can hide one after leading white space): such text is prefixed with a quote, which
-# spreadsheets show as text. Only text written by people goes through this; amounts are
-# written as numbers and keep their minus sign.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(text: str | None) -> str:
-    if not text:
-        return ""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
 def csv_rows(note: CreditNote) -> Iterator[list[str]]:
     """One row per line of an issued note, text cells neutralised, amounts plain."""
     _refuse_draft(note, "CSV")

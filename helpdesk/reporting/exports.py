@@ -6,9 +6,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from helpdesk.billing.exports import neutralise
 from helpdesk.reporting import queries
 from helpdesk.reporting.queries import AtRisk, Compliance, MeanTime, Period, Scope
+from helpdesk.spreadsheet import neutralise
 
 
 def _plain(value) -> str:
