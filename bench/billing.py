@@ -46,6 +46,7 @@ import time
 import tracemalloc
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from itertools import islice
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -312,7 +313,7 @@ def load(app, contract_count: int, breach_count: int, seed: int) -> Counter:
         rows = ticket_rows(breach_count, contracts, seed)
         event_id = breach_id = 0
         first_tickets: dict[int, int] = {}
-        while chunk := [row for _, row in zip(range(CHUNK), rows)]:
+        while chunk := list(islice(rows, CHUNK)):
             loader.copy("tickets", TICKET_COLUMNS, (ticket for ticket, _, _ in chunk))
             events = [(ticket[0], at, kind, None if kind == "created" else TECHNICIAN,
                        json.dumps(data)) for ticket, story, _ in chunk
@@ -347,10 +348,9 @@ def load(app, contract_count: int, breach_count: int, seed: int) -> Counter:
 
 def forget_drafts(app) -> None:
     """Back to a month never closed, so that the next measure is a first closing again."""
-    with app.app_context():
-        with db.engine.begin() as connection:
-            connection.exec_driver_sql("DELETE FROM credit_note_lines; DELETE FROM credit_notes; "
-                                       "DELETE FROM audit_entries WHERE entity = 'credit_note'")
+    with app.app_context(), db.engine.begin() as connection:
+        connection.exec_driver_sql("DELETE FROM credit_note_lines; DELETE FROM credit_notes; "
+                                   "DELETE FROM audit_entries WHERE entity = 'credit_note'")
     vacuum(app, "ANALYZE credit_notes, credit_note_lines, audit_entries")
 
 

@@ -3,6 +3,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from itertools import islice
 
 import sqlalchemy as sa
 from flask import Flask
@@ -70,7 +71,7 @@ class Loader:
         memory stays flat; the clocks' ids are numbered here (`clocks` names the columns
         after `id`)."""
         clock_id = 0
-        while batch := [row for _, row in zip(range(chunk), rows)]:
+        while batch := list(islice(rows, chunk)):
             self.copy("tickets", tickets, (ticket for ticket, _, _ in batch))
             self.copy("ticket_events", events, (event for _, event, _ in batch))
             batch_clocks = [clock for _, _, ticket_clocks in batch for clock in ticket_clocks]

@@ -38,7 +38,7 @@ def random_starts(rng: random.Random, count: int) -> list[datetime]:
 def time_adds(calendar: Calendar, starts: list[datetime], durations: list[timedelta]) -> float:
     add = calendar.add
     began = time.perf_counter()
-    for start, duration in zip(starts, durations):
+    for start, duration in zip(starts, durations, strict=True):
         add(start, duration)
     return time.perf_counter() - began
 

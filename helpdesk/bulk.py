@@ -91,4 +91,5 @@ def _copy(table: sa.Table, columns: list[str], rows: Sequence[dict], *,
     with driver.cursor() as cursor, cursor.copy(
             f"COPY {into or table.name} ({', '.join(columns)}) FROM STDIN") as copy:
         for row in rows:
-            copy.write_row([encode(row[name]) for encode, name in zip(encoders, columns)])
+            copy.write_row([encode(row[name])
+                            for encode, name in zip(encoders, columns, strict=True)])

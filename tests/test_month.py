@@ -4,6 +4,7 @@ Plain values, no fixtures; properties over every month the helpdesk handles.
 """
 import sys
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -98,7 +99,7 @@ def test_a_month_error_is_a_value_error():
 
 
 def test_the_bounds_are_the_first_and_last_months_handled():
-    assert (FIRST, LAST) == (Month(2000, 1), Month(2099, 12))
+    assert (Month(2000, 1), Month(2099, 12)) == (FIRST, LAST)
     assert Month.parse("2000-01") == FIRST and Month.parse("2099-12") == LAST
 
 
@@ -241,7 +242,7 @@ def test_first_and_last_days(month, first, last):
 def test_the_days_run_from_the_first_to_the_last(month):
     days = list(month.days())
     assert (days[0], days[-1]) == (month.first_day, month.last_day)
-    assert all(later - earlier == timedelta(days=1) for earlier, later in zip(days, days[1:]))
+    assert all(later - earlier == timedelta(days=1) for earlier, later in pairwise(days))
 
 
 # -- previous, next, between ----------------------------------------------------------------------

@@ -32,8 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from enum import StrEnum
 from typing import ClassVar, NamedTuple
@@ -42,7 +41,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from helpdesk.month import Month
 from helpdesk.sla.calendar import Calendar
 
-UTC = dt_timezone.utc
+UTC = UTC
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 HUNDRED = Decimal(100)

@@ -29,13 +29,12 @@ import functools
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as holidays_package
 
-UTC = dt_timezone.utc
+UTC = UTC
 WEEKDAY_LABELS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 _DAY_KEYS = {label.lower(): index for index, label in enumerate(WEEKDAY_LABELS)}
@@ -328,7 +327,7 @@ class Calendar:
                         ends.append(we)
         cumend: list[int] = []
         total = 0
-        for s, e in zip(starts, ends):
+        for s, e in zip(starts, ends, strict=True):
             total += (e - s) * _US
             cumend.append(total)
         return ([s * _US for s in starts], [e * _US for e in ends], cumend, total)

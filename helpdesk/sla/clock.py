@@ -26,12 +26,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from helpdesk.sla.calendar import Calendar
 
-UTC = timezone.utc
+UTC = UTC
 _ZERO = timedelta(0)
 
 

@@ -1,6 +1,6 @@
 """Ticket use cases. They flush, never commit; the caller commits once."""
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 from helpdesk.accounts.models import ASSIGNABLE, Role, User
 from helpdesk.audit.services import record_audit

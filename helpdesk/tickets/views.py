@@ -143,10 +143,7 @@ def _action_forms(ticket: Ticket, submitted: tuple[Action, object] | None = None
     forms = {}
     for action in allowed_actions(ticket.status, current_user.role):
         form_class = ACTION_FORMS[action][0]
-        if submitted and submitted[0] == action:
-            form = submitted[1]
-        else:
-            form = form_class(formdata=None)
+        form = submitted[1] if submitted and submitted[0] == action else form_class(formdata=None)
         # Several forms share field names (body, reason): ids must stay unique for the labels.
         for field in form:
             field.id = field.label.field_id = f"{action.value}-{field.name}"

@@ -39,7 +39,7 @@ def _challenge(response) -> tuple:
 def test_request_without_token_is_401_with_www_authenticate(app, client, ticket):
     before = row_counts(app)
     observed = {name: _challenge(_call(client, method, path, body, {}))
-                for name, (method, path, body) in zip(ENDPOINT_IDS, ENDPOINTS)}
+                for name, (method, path, body) in zip(ENDPOINT_IDS, ENDPOINTS, strict=True)}
     assert observed == dict.fromkeys(ENDPOINT_IDS, (401, True, "Bearer"))
     assert row_counts(app) == before
 
@@ -92,7 +92,7 @@ def test_browser_session_alone_is_refused_by_the_api(app, client, world, ticket)
     assert client.get("/tickets").status_code == 200  # the session itself works
     before = row_counts(app)
     observed = {name: _challenge(_call(client, method, path, body, {}))
-                for name, (method, path, body) in zip(ENDPOINT_IDS, ENDPOINTS)}
+                for name, (method, path, body) in zip(ENDPOINT_IDS, ENDPOINTS, strict=True)}
     assert observed == dict.fromkeys(ENDPOINT_IDS, (401, True, "Bearer"))
     assert row_counts(app) == before
 

@@ -57,7 +57,10 @@ def terms(**overrides) -> Terms:
     return Terms(**(values | overrides))
 
 
-def breach(reference="T-1", *, due=paris(2026, 10, 5, 10), delay=H, stopped=True,
+DUE = paris(2026, 10, 5, 10)
+
+
+def breach(reference="T-1", *, due=DUE, delay=H, stopped=True,
            metric="gti", rule=GTI, calendar=ALWAYS, waived=False, pauses=()) -> BreachInput:
     """A P1 breach due at `due`, stopped after `delay` of real time (or still running)."""
     return BreachInput(reference=reference, metric=metric, priority_code="P1", due_at=due,

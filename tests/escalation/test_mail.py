@@ -135,7 +135,7 @@ def test_breach_mail_goes_to_team_leads_and_the_client(app, mailbox, world):
 
 def test_mail_names_the_ticket_and_the_clock_and_links_to_the_ticket(app, mailbox, warned):
     run_sender(app, now=HALF_GTI)
-    for envelope, message in zip(mailbox.envelopes, mailbox.messages()):
+    for envelope, message in zip(mailbox.envelopes, mailbox.messages(), strict=True):
         assert message["To"] == envelope.rcpt_tos[0]
         assert warned in message["Subject"]
         assert "GTI" in message["Subject"] and "50 %" in message["Subject"]
@@ -146,7 +146,7 @@ def test_message_id_is_stable_per_notification(app, mailbox, warned):
     run_sender(app, now=HALF_GTI)
     expected = {q.recipient: f"<notification-{q.id}@helpdesk.example.test>" for q in outbox(app)}
     assert {e.rcpt_tos[0]: m["Message-ID"]
-            for e, m in zip(mailbox.envelopes, mailbox.messages())} == expected
+            for e, m in zip(mailbox.envelopes, mailbox.messages(), strict=True)} == expected
 
 
 def test_mail_stays_pending_with_backoff_when_server_is_down(app, mailbox, warned):

@@ -1,6 +1,7 @@
 """Clock replay: DESIGN §3.2 examples, refusals, and a minute-by-minute reference."""
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -305,7 +306,7 @@ def histories(draw):
     offsets = draw(st.lists(st.integers(0, horizon), max_size=8))
     kinds = draw(st.lists(st.sampled_from(["pause", "resume", "stop", "reopen"]),
                           min_size=len(offsets), max_size=len(offsets)))
-    events = [(CLOCK_START + offset * MIN, kind) for offset, kind in zip(sorted(offsets), kinds)]
+    events = [(CLOCK_START + offset * MIN, kind) for offset, kind in zip(sorted(offsets), kinds, strict=True)]
     target_minutes = draw(st.integers(0, 20 * 60))
     return calendar, target_minutes, events, CLOCK_START + horizon * MIN
 
@@ -337,7 +338,7 @@ def test_segments_cover_the_history_and_add_up_to_elapsed(history):
     if segments:
         assert segments[0].start == CLOCK_START
         assert segments[-1].end == end
-        assert all(a.end == b.start for a, b in zip(segments, segments[1:]))
+        assert all(a.end == b.start for a, b in pairwise(segments))
     else:
         assert end == CLOCK_START
     assert sum((s.end - s.start for s in segments if s.kind == "counted"), ZERO) == state.elapsed

@@ -7,6 +7,7 @@ for a fresh database per test).
 import shutil
 import uuid
 from datetime import timedelta
+from functools import partial
 from types import SimpleNamespace
 
 import pytest
@@ -331,8 +332,8 @@ def test_use_case_refuses_a_role_that_may_not(w):
     observed = {}
     for use_case, actor in cases:
         ticket = _open(w)
-        refusal = _refusal(lambda: getattr(services, use_case)(
-            ticket, actor=getattr(w, actor), now=w.now + MINUTE))
+        refusal = _refusal(partial(getattr(services, use_case), ticket, actor=getattr(w, actor),
+                                   now=w.now + MINUTE))
         observed[(use_case, actor)] = (refusal and refusal[0], ticket.status)
     assert observed == dict.fromkeys(cases, ("Forbidden", Status.NEW))
 
