@@ -38,7 +38,7 @@ import sqlalchemy as sa  # noqa: E402
 from bench.loading import migrated_schema, schema_url  # noqa: E402
 from helpdesk.accounts.services import create_api_token  # noqa: E402
 from helpdesk.clock import now_utc  # noqa: E402
-from helpdesk.contracts.demo import load_demo  # noqa: E402
+from helpdesk.demo.load import load_demo  # noqa: E402
 from helpdesk.extensions import db  # noqa: E402
 from helpdesk.tickets.models import Ticket, format_number  # noqa: E402
 

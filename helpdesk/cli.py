@@ -6,7 +6,8 @@ from flask.cli import AppGroup
 from helpdesk.accounts.services import create_api_token
 from helpdesk.billing.cli import billing_cli
 from helpdesk.clock import now_utc
-from helpdesk.contracts.cli import demo_command, import_command
+from helpdesk.contracts.cli import import_command
+from helpdesk.demo.cli import demo_command
 from helpdesk.errors import DomainError
 from helpdesk.escalation.cli import sla_cli
 from helpdesk.extensions import db

@@ -9,7 +9,7 @@ from helpdesk.accounts.models import User
 from helpdesk.billing.models import CreditNote
 from helpdesk.billing.services import close_month, issue_credit_note
 from helpdesk.clock import now_utc
-from helpdesk.contracts.demo import load_demo
+from helpdesk.demo.load import load_demo
 from helpdesk.extensions import db
 from helpdesk.month import Month
 from tests.browser.helpers import sign_in

@@ -1,11 +1,11 @@
 """Demo data in the import format, loaded through the importer itself, then a month of history
-(helpdesk/contracts/demo_history.py) and today's open tickets (demo_queue.py); idempotent."""
+(helpdesk/demo/history.py) and today's open tickets (queue.py); idempotent."""
 from dataclasses import dataclass, fields
 from datetime import datetime
 
-from helpdesk.contracts.demo_history import HistoryReport, load_demo_history
-from helpdesk.contracts.demo_queue import QueueReport, load_demo_queue
 from helpdesk.contracts.importer import ImportReport, apply_import, validate_import
+from helpdesk.demo.history import HistoryReport, load_demo_history
+from helpdesk.demo.queue import QueueReport, load_demo_queue
 
 DEMO_PASSWORD = "helpdesk-demo"
 

@@ -4,9 +4,9 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from helpdesk.contracts.demo import load_demo
-from helpdesk.contracts.demo_queue import OPEN_STORIES, QUEUE_MARKER
 from helpdesk.contracts.models import Priority
+from helpdesk.demo.load import load_demo
+from helpdesk.demo.queue import OPEN_STORIES, QUEUE_MARKER
 from helpdesk.escalation.models import Breach
 from helpdesk.extensions import db
 from helpdesk.tickets.models import OPEN_STATUSES, QueueRank, Status, Ticket

@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from helpdesk.accounts.models import User
-from helpdesk.contracts.demo_history import ATELIER, PEOPLE, SHOP, sweep_until
 from helpdesk.contracts.models import Contract
+from helpdesk.demo.history import ATELIER, PEOPLE, SHOP, sweep_until
 from helpdesk.extensions import db
 from helpdesk.tickets import services
 from helpdesk.tickets.models import Ticket

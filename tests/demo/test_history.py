@@ -10,9 +10,9 @@ from helpdesk.audit.models import AuditEntry
 from helpdesk.billing.credits import LineKind
 from helpdesk.billing.models import CreditNote, CreditNoteStatus
 from helpdesk.billing.services import Outcome, close_month
-from helpdesk.contracts.demo import load_demo
-from helpdesk.contracts.demo_history import HISTORY_MARKER, STORIES
 from helpdesk.contracts.models import Metric
+from helpdesk.demo.history import HISTORY_MARKER, STORIES
+from helpdesk.demo.load import load_demo
 from helpdesk.escalation.models import Breach, EscalationEvent, Notification
 from helpdesk.extensions import db
 from helpdesk.month import Month
@@ -23,7 +23,7 @@ PARIS = ZoneInfo("Europe/Paris")
 OCTOBER = Month(2026, 10).bounds("Europe/Paris")
 HISTORY_TABLES = (Ticket, TicketEvent, SlaClock, EscalationEvent, Breach, Notification, Outage,
                   AuditEntry)
-# The demo also opens today's tickets (tests/contracts/test_demo_queue.py): set apart here.
+# The demo also opens today's tickets (tests/demo/test_queue.py): set apart here.
 OF_THE_HISTORY = Ticket.title.in_({story.title for story in STORIES})
 
 
