@@ -2,7 +2,8 @@
 
 A route of the API blueprint kept in a module of its own; `helpdesk/__init__.py` imports it so
 that the route is on the blueprint before the blueprint is registered. Money is written as
-decimal strings, never as JSON numbers, so no amount goes through a float.
+decimal strings, never as JSON numbers, so no amount goes through a float, rounded by the one
+rule of `helpdesk.money`.
 """
 from datetime import date, datetime
 from decimal import Decimal
@@ -14,6 +15,7 @@ from helpdesk.api.problems import problem
 from helpdesk.api.views import bp, month_argument
 from helpdesk.billing.exports import notes_of_month
 from helpdesk.billing.models import CreditNote, CreditNoteLine
+from helpdesk.money import plain
 
 
 def _instant(value: datetime | None) -> str | None:
@@ -22,10 +24,6 @@ def _instant(value: datetime | None) -> str | None:
 
 def _day(value: date | None) -> str | None:
     return value.isoformat() if value else None
-
-
-def _money(value: Decimal) -> str:
-    return f"{value:.2f}"
 
 
 def _rate(value: Decimal | None) -> str | None:
@@ -51,7 +49,7 @@ def credit_note_line_json(line: CreditNoteLine) -> dict:
         "started_hours": line.started_hours,
         "availability_percent": _rate(line.availability_percent),
         "target_percent": _rate(line.target_percent),
-        "amount": _money(line.amount),
+        "amount": plain(line.amount),
     }
 
 
@@ -76,9 +74,9 @@ def credit_note_json(note: CreditNote) -> dict:
         "currency": note.currency,
         "vat_rate": _rate(note.vat_rate),
         "credits_subject_to_vat": note.credits_subject_to_vat,
-        "total_excl_vat": _money(note.total_excl_vat),
-        "vat": _money(note.vat),
-        "total_incl_vat": _money(note.total_incl_vat),
+        "total_excl_vat": plain(note.total_excl_vat),
+        "vat": plain(note.vat),
+        "total_incl_vat": plain(note.total_incl_vat),
         "reason": note.reason,
         "closed_at": _instant(note.closed_at),
         "lines": [credit_note_line_json(line) for line in note.lines],

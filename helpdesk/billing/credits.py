@@ -33,16 +33,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
+from decimal import Context, Decimal, localcontext
 from enum import StrEnum
 from typing import ClassVar, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from helpdesk.money import to_cent
 from helpdesk.month import Month
 from helpdesk.sla.calendar import Calendar
 
-UTC = UTC
-CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 HUNDRED = Decimal(100)
 
@@ -372,7 +371,8 @@ def compute_credit(terms: Terms, breaches: Iterable[BreachInput], outages: Itera
 
 
 def _cents(amount: Decimal) -> Decimal:
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP, context=_EXACT)
+    """The line-level rounding of DESIGN §3.4: the one rule of `helpdesk.money`."""
+    return to_cent(amount)
 
 
 def _percent_of(amount: Decimal, percent: Decimal) -> Decimal:

@@ -11,7 +11,7 @@ import io
 import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
@@ -26,11 +26,10 @@ from helpdesk.billing.credits import LineKind
 from helpdesk.billing.models import CreditNote, CreditNoteLine, CreditNoteStatus
 from helpdesk.billing.wording import VAT_EXEMPT_MENTION, percent
 from helpdesk.extensions import db
+from helpdesk.money import plain, to_cent
 from helpdesk.month import Month
 from helpdesk.sla.durations import humanize
 from helpdesk.spreadsheet import neutralise
-
-CENT = Decimal("0.01")
 
 
 def notes_of_month(month: str, *, issued_only: bool = True, batch: int = 200
@@ -63,11 +62,6 @@ def _refuse_draft(note: CreditNote, what: str) -> None:
             f"Issue it first.")
 
 
-def _money(amount: Decimal) -> str:
-    """Plain decimal with two places: `-60.00`, never `-60` or `-6E+1`."""
-    return f"{amount.quantize(CENT, rounding=ROUND_HALF_UP):f}"
-
-
 def _plain(number: Decimal) -> str:
     """A rate without its trailing zeros: 20.000 → `20`, 5.500 → `5.5`."""
     text = f"{number:f}"
@@ -89,8 +83,7 @@ def line_vat(note: CreditNote) -> list[Decimal]:
     difference goes on the last line, and the VAT column of an export adds up to the note.
     """
     rate = applied_vat_rate(note)
-    vats = [(line.amount * rate / 100).quantize(CENT, rounding=ROUND_HALF_UP)
-            for line in note.lines]
+    vats = [to_cent(line.amount * rate / 100) for line in note.lines]
     if vats:
         vats[-1] += note.vat - sum(vats, Decimal("0.00"))
     return vats
@@ -112,8 +105,8 @@ def csv_rows(note: CreditNote) -> Iterator[list[str]]:
             neutralise(note.contract_reference), neutralise(note.contract_title), note.month,
             neutralise(note.invoice_number), str(line.position), neutralise(line.description),
             neutralise(line.ticket_number), neutralise(line.metric and str(line.metric)),
-            neutralise(line.priority_code), _money(line.amount), rate, _money(vat),
-            _money(line.amount + vat),
+            neutralise(line.priority_code), plain(line.amount), rate, plain(vat),
+            plain(line.amount + vat),
         ]
 
 
@@ -222,17 +215,17 @@ def _line_cells(line: CreditNoteLine, timezone: str) -> list[str]:
     delay = "" if line.delay_seconds is None else humanize(timedelta(seconds=line.delay_seconds))
     return [str(line.position), line.description, line.ticket_number or "",
             str(line.metric).upper() if line.metric else "", line.priority_code or "",
-            _local(line.due_at, timezone), stop, delay, _money(line.amount)]
+            _local(line.due_at, timezone), stop, delay, plain(line.amount)]
 
 
 def _totals(pdf: FPDF, note: CreditNote) -> None:
     currency = note.currency
-    rows = [("Total excl. VAT", f"{_money(note.total_excl_vat)} {currency}")]
+    rows = [("Total excl. VAT", f"{plain(note.total_excl_vat)} {currency}")]
     if note.credits_subject_to_vat:
-        rows += [(f"VAT {percent(note.vat_rate)}", f"{_money(note.vat)} {currency}"),
-                 ("Total incl. VAT", f"{_money(note.total_incl_vat)} {currency}")]
+        rows += [(f"VAT {percent(note.vat_rate)}", f"{plain(note.vat)} {currency}"),
+                 ("Total incl. VAT", f"{plain(note.total_incl_vat)} {currency}")]
     else:
-        rows += [("Total credited", f"{_money(note.total_excl_vat)} {currency}")]
+        rows += [("Total credited", f"{plain(note.total_excl_vat)} {currency}")]
     for index, (label, value) in enumerate(rows):
         style = "B" if index == len(rows) - 1 else ""
         pdf.set_x(pdf.w - pdf.r_margin - 85)
@@ -377,7 +370,7 @@ def _trade_line(transaction: etree._Element, line: CreditNoteLine, category: str
     # A price is never negative (BR-27): the cap, a negative line, is one unit taken back.
     agreement = _add(item, "ram:SpecifiedLineTradeAgreement")
     _add(_add(agreement, "ram:NetPriceProductTradePrice"), "ram:ChargeAmount",
-         _money(abs(line.amount)))
+         plain(abs(line.amount)))
     _add(_add(item, "ram:SpecifiedLineTradeDelivery"), "ram:BilledQuantity",
          "-1" if line.amount < 0 else "1", unitCode="C62")
     settlement = _add(item, "ram:SpecifiedLineTradeSettlement")
@@ -387,7 +380,7 @@ def _trade_line(transaction: etree._Element, line: CreditNoteLine, category: str
     if rate is not None:
         _add(tax, "ram:RateApplicablePercent", _plain(rate))
     _add(_add(settlement, "ram:SpecifiedTradeSettlementLineMonetarySummation"),
-         "ram:LineTotalAmount", _money(line.amount))
+         "ram:LineTotalAmount", plain(line.amount))
 
 
 def facturx_xml(note: CreditNote) -> bytes:
@@ -421,11 +414,11 @@ def facturx_xml(note: CreditNote) -> bytes:
     settlement = _add(transaction, "ram:ApplicableHeaderTradeSettlement")
     _add(settlement, "ram:InvoiceCurrencyCode", note.currency)
     tax = _add(settlement, "ram:ApplicableTradeTax")
-    _add(tax, "ram:CalculatedAmount", _money(note.vat))
+    _add(tax, "ram:CalculatedAmount", plain(note.vat))
     _add(tax, "ram:TypeCode", "VAT")
     if category == "O":
         _add(tax, "ram:ExemptionReason", VAT_EXEMPT_MENTION)
-    _add(tax, "ram:BasisAmount", _money(note.total_excl_vat))
+    _add(tax, "ram:BasisAmount", plain(note.total_excl_vat))
     _add(tax, "ram:CategoryCode", category)
     if category == "O":
         _add(tax, "ram:ExemptionReasonCode", NOT_SUBJECT_TO_VAT)
@@ -437,11 +430,11 @@ def facturx_xml(note: CreditNote) -> bytes:
     # The period ends at midnight, excluded: its last day is the day before.
     _date(period, "ram:EndDateTime", (note.period_end - timedelta(microseconds=1)).astimezone(zone))
     totals = _add(settlement, "ram:SpecifiedTradeSettlementHeaderMonetarySummation")
-    _add(totals, "ram:LineTotalAmount", _money(note.total_excl_vat))
-    _add(totals, "ram:TaxBasisTotalAmount", _money(note.total_excl_vat))
-    _add(totals, "ram:TaxTotalAmount", _money(note.vat), currencyID=note.currency)
-    _add(totals, "ram:GrandTotalAmount", _money(note.total_incl_vat))
-    _add(totals, "ram:DuePayableAmount", _money(note.total_incl_vat))
+    _add(totals, "ram:LineTotalAmount", plain(note.total_excl_vat))
+    _add(totals, "ram:TaxBasisTotalAmount", plain(note.total_excl_vat))
+    _add(totals, "ram:TaxTotalAmount", plain(note.vat), currencyID=note.currency)
+    _add(totals, "ram:GrandTotalAmount", plain(note.total_incl_vat))
+    _add(totals, "ram:DuePayableAmount", plain(note.total_incl_vat))
     if note.invoice_number:
         invoice = _add(settlement, "ram:InvoiceReferencedDocument")
         _add(invoice, "ram:IssuerAssignedID", note.invoice_number)

@@ -9,6 +9,7 @@ from flask_babel import format_currency, format_decimal, get_locale, pgettext
 from flask_babel import lazy_gettext as _l
 
 from helpdesk.accounts.models import Role
+from helpdesk.money import to_cent
 from helpdesk.sla.durations import largest_units
 from helpdesk.tickets.attachments import format_size
 from helpdesk.tickets.workflow import STATUS_LABELS
@@ -58,12 +59,16 @@ def duration(value: timedelta | int | None) -> str:
 
 
 def money(amount: Decimal | None, currency: str = "") -> str:
-    """1234.5, "EUR" → "1 234,50 €" in French, "€1,234.50" in English."""
+    """1234.5, "EUR" → "1 234,50 €" in French, "€1,234.50" in English.
+
+    Rounded to the cent by the one rule (`helpdesk.money`, half-up) before Babel, which would
+    round half-even, writes it in the viewer's locale: the page shows the cent the API, the CSV
+    and the PDF show."""
     if amount is None:
         return "—"
     if currency:
-        return format_currency(amount, currency)
-    return format_decimal(amount, format="#,##0.00")
+        return format_currency(to_cent(amount), currency)
+    return format_decimal(to_cent(amount), format="#,##0.00")
 
 
 def number(value, places: int = 0) -> str:

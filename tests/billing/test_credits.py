@@ -547,10 +547,10 @@ def test_downtime_is_at_most_the_month_and_order_free(outages):
 # -- purity --------------------------------------------------------------------------------------------
 
 
-def test_credits_module_imports_only_the_standard_library_the_sla_engine_and_the_month():
+def test_credits_module_imports_only_the_standard_library_the_sla_engine_month_and_money():
     imported = imported_modules(credits.__file__)
     forbidden = [name for name in imported
                  if name.split(".")[0] not in sys.stdlib_module_names
-                 and not (name in ("helpdesk.sla", "helpdesk.month")
+                 and not (name in ("helpdesk.sla", "helpdesk.month", "helpdesk.money")
                           or name.startswith("helpdesk.sla."))]
     assert forbidden == []
