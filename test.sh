@@ -29,6 +29,8 @@ fi
 
 echo "== Lint =="
 .venv/bin/ruff check .
+echo "== Types =="
+.venv/bin/mypy
 
 echo "== SQLite =="
 env -u TEST_DATABASE_URL .venv/bin/python -m pytest "$@"

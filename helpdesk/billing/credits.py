@@ -409,16 +409,16 @@ def _non_negative(value: object, name: str) -> Decimal:
     return value
 
 
-def _aware(value: object, name: str) -> None:
+def _aware(value: object, name: str) -> datetime:
     if not isinstance(value, datetime):
         raise TypeError(f"{name} must be a datetime, got {type(value).__name__}")
     if value.utcoffset() is None:
         raise ValueError(f"{name} is a naive datetime ({value.isoformat()}); pass an aware one")
+    return value
 
 
 def _utc(value: object, name: str) -> datetime:
-    _aware(value, name)
-    return value.astimezone(UTC)
+    return _aware(value, name).astimezone(UTC)
 
 
 def _interval(start: object, end: object, name: str) -> tuple[datetime, datetime]:

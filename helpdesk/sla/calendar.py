@@ -28,13 +28,13 @@ from __future__ import annotations
 import functools
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
+from typing import cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as holidays_package
 
-UTC = UTC
 WEEKDAY_LABELS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 _DAY_KEYS = {label.lower(): index for index, label in enumerate(WEEKDAY_LABELS)}
@@ -45,6 +45,12 @@ _US = 1_000_000  # microseconds per second
 _DAY = 86_400  # seconds per (UTC or local wall-clock) day
 _SPAN = 364 * _DAY  # seconds in a span: 52 weeks
 _SPAN_US = _SPAN * _US
+# A span's open intervals: their starts and ends (µs), the service time counted by each end, and
+# the span's total; and a calendar's identity: zone, week, holidays' country and subdivision,
+# closures, 24/7.
+_Span = tuple[list[int], list[int], list[int], int]
+_Week = tuple[tuple[tuple[int, int], ...], ...]
+_Key = tuple[str, _Week, str | None, str | None, frozenset[date], bool]
 _PROBE = 6 * 3600  # seconds between two probes of the UTC offset when looking for transitions
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
@@ -64,6 +70,17 @@ class Calendar:
         "_timezone", "_zone", "_weekly", "_country", "_subdiv", "_closures", "_always",
         "_key", "_hash", "_closed", "_spans",
     )
+    _timezone: str
+    _zone: ZoneInfo
+    _weekly: _Week  # per weekday, [start, end) in seconds
+    _country: str | None
+    _subdiv: str | None
+    _closures: frozenset[date]
+    _always: bool
+    _key: _Key
+    _hash: int
+    _closed: frozenset[int]  # ordinals of the closure dates
+    _spans: dict[int, _Span]
 
     def __init__(
         self,
@@ -82,7 +99,7 @@ class Calendar:
                 raise ValueError(
                     "a 24/7 calendar takes no weekly windows, holidays or closures"
                 )
-            week = (((0, 24 * 60),),) * 7
+            week: _Week = (((0, 24 * 60),),) * 7
         else:
             if weekly is None:
                 raise ValueError("weekly windows are required (or use Calendar.always() for 24/7)")
@@ -198,7 +215,7 @@ class Calendar:
     def __delattr__(self, name: str) -> None:
         raise AttributeError("Calendar is immutable")
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[Callable[..., Calendar], tuple[object, ...]]:
         return (_rebuild, (self._timezone, self.weekly if not self._always else None,
                            self._country, self._subdiv, self.closures, self._always))
 
@@ -344,7 +361,9 @@ class Calendar:
 # -- helpers -------------------------------------------------------------------------------------
 
 
-def _rebuild(timezone, weekly, country, subdiv, closures, always) -> Calendar:
+def _rebuild(timezone: str, weekly: Mapping[int | str, Iterable[tuple[str, str]]] | None,
+             country: str | None, subdiv: str | None, closures: Iterable[date],
+             always: bool) -> Calendar:
     if always:
         return Calendar.always(timezone)
     return Calendar(timezone, weekly, holidays_country=country, holidays_subdiv=subdiv,
@@ -352,7 +371,7 @@ def _rebuild(timezone, weekly, country, subdiv, closures, always) -> Calendar:
 
 
 @functools.lru_cache(maxsize=256)
-def _shared_spans(key: tuple) -> dict[int, tuple[list[int], list[int], list[int], int]]:
+def _shared_spans(key: _Key) -> dict[int, _Span]:
     """Computed spans, shared by all calendars with the same definition."""
     return {}
 
@@ -527,7 +546,8 @@ def _service_before(span: tuple[list[int], list[int], list[int], int], t: int) -
 
 def _offset_at(zone: ZoneInfo, second: int) -> int:
     """UTC offset, in seconds, of `zone` at a UTC instant given in seconds since the epoch."""
-    return (_EPOCH + timedelta(seconds=second)).astimezone(zone).utcoffset() // _ONE_SECOND
+    offset = cast(timedelta, (_EPOCH + timedelta(seconds=second)).astimezone(zone).utcoffset())
+    return offset // _ONE_SECOND
 
 
 def _offset_pieces(zone: ZoneInfo, lo: int, hi: int) -> list[tuple[int, int, int]]:

@@ -31,7 +31,6 @@ from enum import StrEnum
 
 from helpdesk.sla.calendar import Calendar
 
-UTC = UTC
 _ZERO = timedelta(0)
 
 
@@ -77,12 +76,16 @@ class ClockEvent:
 
     def __post_init__(self) -> None:
         _require_aware(self.at, "event instant")
-        try:
-            kind = EventKind(self.kind)
-        except ValueError:
-            known = ", ".join(repr(k.value) for k in EventKind)
-            raise ValueError(f"unknown clock event kind {self.kind!r}; expected one of {known}") from None
-        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "kind", event_kind(self.kind))
+
+
+def event_kind(kind: EventKind | str) -> EventKind:
+    """The kind an event names, as the engine's enum; an unknown name says which are known."""
+    try:
+        return EventKind(kind)
+    except ValueError:
+        known = ", ".join(repr(k.value) for k in EventKind)
+        raise ValueError(f"unknown clock event kind {kind!r}; expected one of {known}") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +183,8 @@ def replay(
     ordered = sorted(
         (
             ClockEvent(event.at.astimezone(UTC), event.kind)
-            for event in (item if isinstance(item, ClockEvent) else ClockEvent(*item) for item in events)
+            for event in (item if isinstance(item, ClockEvent)
+                          else ClockEvent(item[0], event_kind(item[1])) for item in events)
         ),
         key=lambda event: (event.at, event.kind is not EventKind.START),
     )

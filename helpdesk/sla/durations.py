@@ -41,7 +41,8 @@ def parse_iso_duration(text: str) -> timedelta:
     *leading, _last = parts.values()
     if any(not value.isdigit() for value in leading):
         raise ValueError(f"not an ISO 8601 duration: {text!r} (only the last part may have a fraction)")
-    seconds = sum(Decimal(value.replace(",", ".")) * _SECONDS[name] for name, value in parts.items())
+    seconds = sum((Decimal(value.replace(",", ".")) * _SECONDS[name] for name, value in parts.items()),
+                  Decimal(0))
     microseconds = seconds * _US_PER_SECOND
     if microseconds != microseconds.to_integral_value():
         raise ValueError(f"not an ISO 8601 duration: {text!r} (finer than a microsecond)")
