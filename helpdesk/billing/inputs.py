@@ -72,18 +72,6 @@ def active_contracts_query(month: str) -> sa.Select:
             .order_by(Contract.reference))
 
 
-def terms_of(version: ContractVersion) -> Terms:
-    availability_calendar = version.availability_calendar
-    return Terms(
-        monthly_fee=version.monthly_fee, vat_rate=version.vat_rate,
-        credit_cap_percent=version.credit_cap_percent, timezone=version.timezone,
-        currency=version.currency, credits_subject_to_vat=version.credits_subject_to_vat,
-        availability_target_percent=version.availability_target_percent,
-        tiers=tuple(Tier(t.below_percent, t.credit_percent) for t in version.availability_tiers),
-        availability_calendar=availability_calendar.engine() if availability_calendar else None,
-    )
-
-
 @dataclass(frozen=True)
 class _InForce:
     """A contract's version in force at the end of the month, its terms, and that end."""
