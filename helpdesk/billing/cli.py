@@ -20,7 +20,8 @@ from helpdesk.billing.services import (
     drafts_of,
     issue_month,
 )
-from helpdesk.clock import is_future, now_utc, parse_instant, preview_notice
+from helpdesk.cli_options import instant_option
+from helpdesk.clock import is_future, now_utc, preview_notice
 from helpdesk.errors import DomainError
 from helpdesk.extensions import db
 from helpdesk.month import Month, MonthError
@@ -37,15 +38,6 @@ def month_option(_ctx, _param, value: str) -> Month:
         return Month.parse(value.strip())
     except MonthError as error:
         raise click.BadParameter(f"{error}.") from None
-
-
-def instant_option(_ctx, _param, value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return parse_instant(value)
-    except ValueError as error:
-        raise click.BadParameter(str(error)) from error
 
 
 @contextmanager

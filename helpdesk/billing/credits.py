@@ -267,7 +267,7 @@ def breach_amount(rule: PenaltyRule, delay: timedelta, fee: Decimal) -> Decimal:
     """fixed + fee × percent / 100 × started hours of delay, rounded half-up to the cent."""
     fee = _non_negative(fee, "fee")
     with localcontext(_EXACT):
-        return _cents(rule.fixed + fee * rule.percent_per_started_hour * started_hours(delay) / 100)
+        return to_cent(rule.fixed + fee * rule.percent_per_started_hour * started_hours(delay) / 100)
 
 
 def downtime(outages: Iterable[Outage], month_start: datetime, month_end: datetime,
@@ -370,15 +370,10 @@ def compute_credit(terms: Terms, breaches: Iterable[BreachInput], outages: Itera
 # -- helpers -------------------------------------------------------------------------------------
 
 
-def _cents(amount: Decimal) -> Decimal:
-    """The line-level rounding of DESIGN §3.4: the one rule of `helpdesk.money`."""
-    return to_cent(amount)
-
-
 def _percent_of(amount: Decimal, percent: Decimal) -> Decimal:
     """amount × percent / 100, rounded half-up to the cent."""
     with localcontext(_EXACT):
-        return _cents(amount * percent / 100)
+        return to_cent(amount * percent / 100)
 
 
 def _merge(intervals: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:

@@ -1,13 +1,21 @@
 """Reads of contracts, scoped to what the viewer may see."""
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from helpdesk.accounts.models import Role, User
-from helpdesk.contracts.models import Contract
+from helpdesk.contracts.models import Contract, ContractVersion, Priority
 from helpdesk.extensions import db
 
 
 def contracts_for(viewer: User) -> list[Contract]:
-    query = sa.select(Contract).order_by(Contract.reference)
+    """With what lists of contracts read of each: its organisation, and the terms whose zone
+    says which day it is for the contract (`Contract.is_active_at`)."""
+    query = (sa.select(Contract).order_by(Contract.reference)
+             .options(selectinload(Contract.organisation),
+                      selectinload(Contract.versions).options(
+                          selectinload(ContractVersion.availability_calendar),
+                          selectinload(ContractVersion.priorities)
+                          .selectinload(Priority.calendar))))
     if viewer.role == Role.CLIENT:
         query = query.where(Contract.organisation_id == viewer.organisation_id)
     return list(db.session.scalars(query))

@@ -6,7 +6,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from helpdesk.clock import is_future, now_utc, parse_instant, preview_notice
+from helpdesk.cli_options import instant_option
+from helpdesk.clock import is_future, now_utc, preview_notice
 from helpdesk.escalation.jobs import (
     build_scheduler,
     preview_sweep,
@@ -19,15 +20,6 @@ from helpdesk.tickets.clocks import recompute_batch
 from helpdesk.tickets.models import parse_number
 
 sla_cli = AppGroup("sla", help="SLA clocks: recompute the stored state, sweep, schedule.")
-
-
-def instant_option(_ctx, _param, value: str | None):
-    if value is None:
-        return None
-    try:
-        return parse_instant(value)
-    except ValueError as error:
-        raise click.BadParameter(str(error)) from error
 
 
 @sla_cli.command("recompute")
