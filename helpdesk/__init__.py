@@ -33,7 +33,6 @@ def create_app(overrides: dict | None = None) -> Flask:
         configure_engine_events(db.engine)
 
     from helpdesk.accounts.views import bp as accounts_bp
-    from helpdesk.api import credit_notes  # noqa: F401  (adds its route to the api blueprint)
     from helpdesk.api.views import bp as api_bp
     from helpdesk.billing.views import bp as billing_bp
     from helpdesk.contracts.views import bp as contracts_bp

@@ -6,6 +6,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from helpdesk.accounts.access import works_tickets
+from helpdesk.accounts.roles import Role
 from helpdesk.clock import now_utc
 from helpdesk.db import str_enum
 from helpdesk.extensions import db
@@ -14,19 +16,6 @@ from helpdesk.extensions import db
 class OrganisationKind(StrEnum):
     CLIENT = "client"
     INTERNAL = "internal"
-
-
-class Role(StrEnum):
-    CLIENT = "client"
-    TECHNICIAN = "technician"
-    TEAM_LEAD = "team_lead"
-    FINANCE = "finance"
-    ADMIN = "admin"
-
-
-# Who works tickets: the queue, the staff actions and internal notes.
-TICKET_STAFF = frozenset({Role.TECHNICIAN, Role.TEAM_LEAD, Role.ADMIN})
-ASSIGNABLE = frozenset({Role.TECHNICIAN, Role.TEAM_LEAD})
 
 
 def token_digest(token: str) -> str:
@@ -89,7 +78,7 @@ class User(db.Model):
 
     @property
     def is_ticket_staff(self) -> bool:
-        return self.role in TICKET_STAFF
+        return works_tickets(self)
 
     # Flask-Login protocol: the id is the session token, so signing out can revoke it server-side.
     @property

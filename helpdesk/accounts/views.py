@@ -1,23 +1,39 @@
 from urllib.parse import urlsplit, urlunsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask.blueprints import BlueprintSetupState
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from helpdesk.accounts.access import works_tickets
 from helpdesk.accounts.forms import LanguageForm, LoginForm
-from helpdesk.accounts.models import Role
-from helpdesk.accounts.services import authenticate, end_session, start_session
+from helpdesk.accounts.models import User
+from helpdesk.accounts.services import (
+    authenticate,
+    end_session,
+    start_session,
+    user_for_session,
+)
 from helpdesk.clock import now_utc
-from helpdesk.extensions import db
+from helpdesk.errors import N_
+from helpdesk.extensions import db, login_manager
 from helpdesk.web.i18n import SESSION_KEY
 
 bp = Blueprint("accounts", __name__)
 
 
-def home_for(role: Role) -> str:
-    if role in (Role.CLIENT, Role.FINANCE):
-        return url_for("tickets.index")
-    return url_for("tickets.queue")
+@bp.record_once
+def _sign_in_through_this_blueprint(state: BlueprintSetupState) -> None:
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = N_("Please sign in to continue.")
+    login_manager.localize_callback = _
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(user_for_session)
+
+
+def home_for(user: User) -> str:
+    return url_for("tickets.queue") if works_tickets(user) else url_for("tickets.index")
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -37,14 +53,14 @@ def _safe_next(target: str | None) -> str | None:
 @bp.get("/")
 def home():
     if current_user.is_authenticated:
-        return redirect(home_for(current_user.role))
+        return redirect(home_for(current_user))
     return redirect(url_for("accounts.login"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
-        return redirect(home_for(current_user.role))
+        return redirect(home_for(current_user))
     form = LoginForm()
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data)
@@ -55,7 +71,7 @@ def login():
             start_session(user, now=now_utc(), user_agent=request.user_agent.string)
             db.session.commit()
             login_user(user)
-            return redirect(_safe_next(request.args.get("next")) or home_for(user.role))
+            return redirect(_safe_next(request.args.get("next")) or home_for(user))
     return render_template("accounts/login.html", form=form)
 
 

@@ -1,7 +1,13 @@
-"""Tickets as JSON. The shapes are a contract with outside callers: add fields, never change them."""
-from datetime import datetime
+"""Tickets, breaches and credit notes as JSON. The shapes are a contract with outside callers: add
+fields, never change them. Money is written as decimal strings, never as JSON numbers, so no amount
+goes through a float, rounded by the one rule of `helpdesk.money`."""
+from datetime import date, datetime
+from decimal import Decimal
 
+from helpdesk.accounts.access import visible_messages
 from helpdesk.accounts.models import User
+from helpdesk.billing.models import CreditNote, CreditNoteLine
+from helpdesk.money import plain
 from helpdesk.tickets.clocks import ticket_clocks
 from helpdesk.tickets.models import Outage, Ticket, format_number
 
@@ -64,7 +70,7 @@ def ticket_json(ticket: Ticket, *, viewer: User, now: datetime,
         data["messages"] = [
             {"author": m.author.email, "internal": m.is_internal, "body": m.body,
              "created_at": _instant(m.created_at)}
-            for m in ticket.messages if viewer.is_ticket_staff or not m.is_internal
+            for m in visible_messages(viewer, ticket.messages)
         ]
     if outages is not None:
         data["outages"] = [outage_json(o) for o in outages]
@@ -88,4 +94,65 @@ def breach_json(breach) -> dict:
         "waived_at": _instant(breach.waived_at),
         "waived_by": breach.waived_by.email if breach.waived_by else None,
         "waiver_reason": breach.waiver_reason,
+    }
+
+
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _rate(value: Decimal | None) -> str | None:
+    """A percentage as a decimal string without trailing zeros: "20", "99.9"."""
+    if value is None:
+        return None
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def credit_note_line_json(line: CreditNoteLine) -> dict:
+    return {
+        "position": line.position,
+        "kind": line.kind.value,
+        "description": line.description,
+        "ticket": line.ticket_number,
+        "metric": line.metric.value if line.metric else None,
+        "priority": line.priority_code,
+        "due_at": _instant(line.due_at),
+        "stopped_at": _instant(line.stopped_at),
+        "counted_until": _instant(line.counted_until),
+        "delay_seconds": line.delay_seconds,
+        "started_hours": line.started_hours,
+        "availability_percent": _rate(line.availability_percent),
+        "target_percent": _rate(line.target_percent),
+        "amount": plain(line.amount),
+    }
+
+
+def credit_note_json(note: CreditNote) -> dict:
+    return {
+        "id": note.id,
+        "status": note.status.value,
+        "number": note.number,
+        "issue_date": _day(note.issue_date),
+        "issued_at": _instant(note.issued_at),
+        "month": note.month,
+        "period_start": _instant(note.period_start),
+        "period_end": _instant(note.period_end),
+        "timezone": note.timezone,
+        "contract": note.contract_reference,
+        "contract_title": note.contract_title,
+        "seller": note.seller,
+        "client": note.client,
+        "invoice_number": note.invoice_number,
+        "invoice_date": _day(note.invoice_date),
+        "invoice_reference": note.invoice_reference,
+        "currency": note.currency,
+        "vat_rate": _rate(note.vat_rate),
+        "credits_subject_to_vat": note.credits_subject_to_vat,
+        "total_excl_vat": plain(note.total_excl_vat),
+        "vat": plain(note.vat),
+        "total_incl_vat": plain(note.total_incl_vat),
+        "reason": note.reason,
+        "closed_at": _instant(note.closed_at),
+        "lines": [credit_note_line_json(line) for line in note.lines],
     }

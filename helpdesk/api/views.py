@@ -10,7 +10,7 @@ from flask import Blueprint, current_app, g, request, url_for
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
-from helpdesk.accounts.models import Role
+from helpdesk.accounts.access import FINANCE, api_role_required, manages_outages
 from helpdesk.api.auth import authenticate_request
 from helpdesk.api.openapi import openapi_document
 from helpdesk.api.problems import problem
@@ -23,7 +23,8 @@ from helpdesk.api.schemas import (
     field_errors,
     outage_change_errors,
 )
-from helpdesk.api.serializers import breach_json, outage_json, ticket_json
+from helpdesk.api.serializers import breach_json, credit_note_json, outage_json, ticket_json
+from helpdesk.billing.exports import notes_of_month
 from helpdesk.clock import now_utc
 from helpdesk.contracts import queries as contract_queries
 from helpdesk.errors import DomainError, Forbidden
@@ -280,7 +281,7 @@ def record_outage(number: str):
     if ticket is None:
         return _no_ticket(number)
     # Who may is asked first, as for actions: a refused caller gets a 403 whatever the body.
-    if not outages.can_manage_outages(g.api_user):
+    if not manages_outages(g.api_user):
         return _domain_problem(Forbidden(
             "Only technicians, team leads and admins may record outages."))
     data = _json_body()
@@ -303,7 +304,7 @@ def change_outage(number: str, outage_id: int):
     ticket = queries.get_ticket(g.api_user, number, for_update=True)
     if ticket is None:
         return _no_ticket(number)
-    if not outages.can_manage_outages(g.api_user):
+    if not manages_outages(g.api_user):
         return _domain_problem(Forbidden(
             "Only technicians, team leads and admins may end or correct outages."))
     outage = queries.get_outage(ticket, outage_id)
@@ -334,12 +335,19 @@ def change_outage(number: str, outage_id: int):
 
 
 @bp.get("/breaches")
+@api_role_required(*FINANCE)
 def list_breaches():
-    if g.api_user.role not in (Role.FINANCE, Role.ADMIN):
-        return problem(404, "Not Found", "The requested URL was not found on the server.")
     month = str(month_argument())
     rows = escalation_queries.breaches(month=month)
     return {"month": month, "breaches": [breach_json(b) for b in rows]}
+
+
+@bp.get("/credit-notes")
+@api_role_required(*FINANCE)
+def list_credit_notes():
+    month = str(month_argument())
+    notes = notes_of_month(month, issued_only=False)
+    return {"month": month, "credit_notes": [credit_note_json(note) for note in notes]}
 
 
 @bp.get("/openapi.json")

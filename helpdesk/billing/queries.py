@@ -11,7 +11,8 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from helpdesk.accounts.models import Role, User
+from helpdesk.accounts.access import manages_billing, sees_every_organisation
+from helpdesk.accounts.models import User
 from helpdesk.billing.credits import (
     AvailabilityLine,
     BreachLine,
@@ -21,7 +22,7 @@ from helpdesk.billing.credits import (
 )
 from helpdesk.billing.inputs import ContractMonth, active_contracts_query, load_contract_months
 from helpdesk.billing.models import CreditNote, CreditNoteStatus
-from helpdesk.billing.services import can_manage_billing, month_not_ended, preview
+from helpdesk.billing.services import month_not_ended, preview
 from helpdesk.contracts.models import Contract, Metric, Priority
 from helpdesk.errors import DomainError
 from helpdesk.escalation.models import Breach
@@ -202,10 +203,10 @@ def credit_note(viewer: User, note_id: int) -> CreditNote | None:
     of its own organisation (a draft is not a document yet)."""
     query = sa.select(CreditNote).where(CreditNote.id == note_id).options(
         selectinload(CreditNote.lines))
-    if viewer.role == Role.CLIENT:
+    if not sees_every_organisation(viewer):
         query = query.where(CreditNote.organisation_id == viewer.organisation_id,
                             CreditNote.status == CreditNoteStatus.ISSUED)
-    elif not can_manage_billing(viewer):
+    elif not manages_billing(viewer):
         return None
     return db.session.scalar(query)
 

@@ -21,7 +21,8 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload
 
-from helpdesk.accounts.models import Organisation, Role, User
+from helpdesk.accounts.access import manages_billing
+from helpdesk.accounts.models import Organisation, User
 from helpdesk.audit.models import AuditEntry
 from helpdesk.audit.services import diff, record_audit
 from helpdesk.billing.credits import (
@@ -82,10 +83,6 @@ class CloseSummary:
 class InvoiceReference:
     number: str | None = None
     issued_on: date | None = None
-
-
-def can_manage_billing(user: User) -> bool:
-    return user.role in (Role.FINANCE, Role.ADMIN)
 
 
 def seller_identity() -> dict:
@@ -343,7 +340,7 @@ def format_credit_note_number(year: int, number: int) -> str:
 
 def issue_credit_note(note_id: int, *, actor: User | None, now: datetime) -> CreditNote:
     """Number and freeze one draft. The caller commits; until then the number is held."""
-    if actor is not None and not can_manage_billing(actor):
+    if actor is not None and not manages_billing(actor):
         raise DomainError("Only finance and admins may issue credit notes.")
     query = sa.select(CreditNote).where(CreditNote.id == note_id)
     if db.session.get_bind().dialect.name == "postgresql":

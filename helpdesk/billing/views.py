@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.utils import secure_filename
 
-from helpdesk.accounts.models import Role
+from helpdesk.accounts.access import CLIENTS, FINANCE, role_required
 from helpdesk.billing import exports, queries
 from helpdesk.billing.forms import (
     MONTH_MESSAGE,
@@ -39,12 +39,9 @@ from helpdesk.web.filters import money
 from helpdesk.web.i18n import viewer_zone
 from helpdesk.web.localised import HELPERS, month_label
 from helpdesk.web.months import month_in_query, refusal
-from helpdesk.web.security import role_required
 
 bp = Blueprint("billing", __name__, url_prefix="/billing")
 
-FINANCE = (Role.FINANCE, Role.ADMIN)
-READERS = (Role.CLIENT, *FINANCE)
 # Flashed messages travel in the session cookie: a month of thousands of contracts is summed up.
 FLASHED_RESULTS = 5
 OUTCOME_CATEGORIES = {Outcome.DRAFTED: "success", Outcome.NOTHING_OWED: "info",
@@ -288,7 +285,7 @@ def month_csv(month: str):
 
 
 @bp.get("/credit-notes/<int:note_id>")
-@role_required(*READERS)
+@role_required(*CLIENTS, *FINANCE)
 def credit_note(note_id: int):
     note = _note_or_404(note_id)
     return render_template("billing/credit_note.html", note=note,
@@ -296,14 +293,14 @@ def credit_note(note_id: int):
 
 
 @bp.get("/credit-notes/<int:note_id>.pdf")
-@role_required(*READERS)
+@role_required(*CLIENTS, *FINANCE)
 def credit_note_pdf(note_id: int):
     note = _note_or_404(note_id)
     return _download(exports.render_pdf(note, draft_ok=True), PDF, _note_filename(note))
 
 
 @bp.get("/credit-notes/<int:note_id>/factur-x.pdf")
-@role_required(*READERS)
+@role_required(*CLIENTS, *FINANCE)
 def credit_note_facturx(note_id: int):
     note = _note_or_404(note_id)
     if not note.is_issued:  # a draft has no number: it is no invoice document yet
@@ -315,14 +312,14 @@ def credit_note_facturx(note_id: int):
 
 
 @bp.get("/my/credit-notes")
-@role_required(Role.CLIENT)
+@role_required(*CLIENTS)
 def my_credit_notes():
     return render_template("billing/my_credit_notes.html",
                            notes=queries.client_credit_notes(current_user.organisation_id))
 
 
 @bp.get("/my/report")
-@role_required(Role.CLIENT)
+@role_required(*CLIENTS)
 def my_report():
     month, status = month_in_query(previous_month(), MONTH_MESSAGE)
     report = queries.sla_report(current_user.organisation_id, str(month))
@@ -333,7 +330,7 @@ def my_report():
 
 
 @bp.get("/my/report.csv")
-@role_required(Role.CLIENT)
+@role_required(*CLIENTS)
 def my_report_csv():
     """The report's figures for a spreadsheet; a bad month is refused, not replaced."""
     try:

@@ -2,7 +2,8 @@
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from helpdesk.accounts.models import Role, User
+from helpdesk.accounts.access import sees_every_organisation
+from helpdesk.accounts.models import User
 from helpdesk.contracts.models import Contract, ContractVersion, Priority
 from helpdesk.extensions import db
 
@@ -16,13 +17,13 @@ def contracts_for(viewer: User) -> list[Contract]:
                           selectinload(ContractVersion.availability_calendar),
                           selectinload(ContractVersion.priorities)
                           .selectinload(Priority.calendar))))
-    if viewer.role == Role.CLIENT:
+    if not sees_every_organisation(viewer):
         query = query.where(Contract.organisation_id == viewer.organisation_id)
     return list(db.session.scalars(query))
 
 
 def get_contract(viewer: User, reference: str) -> Contract | None:
     query = sa.select(Contract).where(Contract.reference == reference)
-    if viewer.role == Role.CLIENT:
+    if not sees_every_organisation(viewer):
         query = query.where(Contract.organisation_id == viewer.organisation_id)
     return db.session.scalar(query)

@@ -1,15 +1,13 @@
 from flask import Blueprint, abort, render_template
 from flask_login import current_user
 
-from helpdesk.accounts.models import Role
+from helpdesk.accounts.access import EVERYONE, role_required
 from helpdesk.clock import now_utc
 from helpdesk.contracts import queries
 from helpdesk.web.localised import HELPERS
-from helpdesk.web.security import role_required
 
 bp = Blueprint("contracts", __name__)
 
-READERS = tuple(Role)
 
 
 @bp.context_processor
@@ -18,14 +16,14 @@ def contract_helpers() -> dict:
 
 
 @bp.get("/contracts")
-@role_required(*READERS)
+@role_required(*EVERYONE)
 def index():
     return render_template("contracts/index.html", contracts=queries.contracts_for(current_user),
                            now=now_utc())
 
 
 @bp.get("/contracts/<reference>")
-@role_required(*READERS)
+@role_required(*EVERYONE)
 def show(reference: str):
     contract = queries.get_contract(current_user, reference)
     if contract is None:

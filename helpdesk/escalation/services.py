@@ -13,6 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from helpdesk.accounts.access import ASSIGNABLE, manages_billing
 from helpdesk.accounts.models import Role, User
 from helpdesk.audit.services import record_audit
 from helpdesk.bulk import among, insert_rows, update_rows
@@ -172,7 +173,7 @@ class _Recipients:
         if audience == NotifyTarget.ASSIGNEE:
             if ticket.assignee is not None and ticket.assignee.is_active:
                 return [ticket.assignee]
-            return self._users("technicians", User.role.in_([Role.TECHNICIAN, Role.TEAM_LEAD]))
+            return self._users("technicians", User.role.in_(sorted(ASSIGNABLE)))
         if audience == NotifyTarget.TEAM_LEADS:
             return self._users("team leads", User.role == Role.TEAM_LEAD)
         return self._users(("client", ticket.organisation_id), User.role == Role.CLIENT,
@@ -329,7 +330,7 @@ def record_heartbeat(*, name: str, swept_at: datetime, as_of: datetime,
 
 
 def waive_breach(breach: Breach, *, actor: User, reason: str, now: datetime) -> Breach:
-    if actor.role not in (Role.FINANCE, Role.ADMIN):
+    if not manages_billing(actor):
         raise DomainError("Only finance and admins may waive a breach.")
     reason = (reason or "").strip()
     if not reason:

@@ -4,7 +4,16 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from helpdesk.accounts.models import TICKET_STAFF, Organisation, Role
+from helpdesk.accounts.access import (
+    FINANCE,
+    OPERATIONS,
+    OVERSIGHT,
+    TICKET_STAFF,
+    manages_billing,
+    role_required,
+    works_tickets,
+)
+from helpdesk.accounts.models import Organisation
 from helpdesk.clock import now_utc
 from helpdesk.contracts.models import Contract, Metric
 from helpdesk.db import MAX_ROW_ID
@@ -20,18 +29,16 @@ from helpdesk.web.errors import error_message
 from helpdesk.web.i18n import viewer_zone
 from helpdesk.web.localised import month_label
 from helpdesk.web.months import month_in_query
-from helpdesk.web.security import role_required
 
 bp = Blueprint("escalation", __name__)
 bp.add_app_template_global(notification_subject)
 
-BREACH_READERS = (Role.FINANCE, Role.ADMIN, Role.TEAM_LEAD)
 NOTIFICATION_PAGE_SIZE = 50
 
 
 @bp.app_context_processor
 def unread_notifications() -> dict:
-    if current_user.is_authenticated and current_user.is_ticket_staff:
+    if current_user.is_authenticated and works_tickets(current_user):
         return {"unread_notifications": queries.unread_count(current_user)}
     return {"unread_notifications": 0}
 
@@ -84,7 +91,7 @@ def _row_id(text: str | None) -> int | None:
 
 
 @bp.get("/breaches")
-@role_required(*BREACH_READERS)
+@role_required(*OVERSIGHT)
 def breaches():
     month, status = month_in_query(current_month(), _("The month must look like 2026-10."))
     metric = request.args.get("metric") or None
@@ -99,11 +106,11 @@ def breaches():
         month_label=month_label,
         contracts=db.session.scalars(sa.select(Contract).order_by(Contract.reference)).all(),
         organisations=db.session.scalars(sa.select(Organisation).order_by(Organisation.name)).all(),
-        filters=request.args, can_waive=current_user.role in (Role.FINANCE, Role.ADMIN)), status
+        filters=request.args, can_waive=manages_billing(current_user)), status
 
 
 @bp.post("/breaches/<int:breach_id>/waive")
-@role_required(Role.FINANCE, Role.ADMIN)
+@role_required(*FINANCE)
 def waive(breach_id: int):
     breach = db.session.get(Breach, breach_id) if 0 < breach_id <= MAX_ROW_ID else None
     if breach is None:
@@ -128,7 +135,7 @@ def waive(breach_id: int):
 
 
 @bp.get("/admin/status")
-@role_required(Role.ADMIN, Role.TEAM_LEAD)
+@role_required(*OPERATIONS)
 def status():
     config = current_app.config
     health = queries.scheduler_health(now=now_utc(),

@@ -5,7 +5,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from helpdesk.accounts.models import Role
+from helpdesk.accounts.access import OVERSIGHT, role_required
 from helpdesk.clock import now_utc
 from helpdesk.contracts.models import Metric
 from helpdesk.month import Month
@@ -14,11 +14,9 @@ from helpdesk.reporting.exports import TABLES, csv_text
 from helpdesk.reporting.forms import DashboardFilterForm
 from helpdesk.reporting.queries import Period, Scope
 from helpdesk.web.i18n import viewer_zone
-from helpdesk.web.security import role_required
 
 bp = Blueprint("reporting", __name__)
 
-VIEWERS = (Role.TEAM_LEAD, Role.FINANCE, Role.ADMIN)
 DEFAULT_MONTHS = 6
 FILTERS = ("first", "last", "organisation", "priority")
 
@@ -87,7 +85,7 @@ def _csv_links(form: DashboardFilterForm) -> dict:
 
 
 @bp.get("/dashboard")
-@role_required(*VIEWERS)
+@role_required(*OVERSIGHT)
 def dashboard():
     form = _filter_form()
     if not form.validate():
@@ -112,7 +110,7 @@ def dashboard():
 
 
 @bp.get("/dashboard/<table>.csv")
-@role_required(*VIEWERS)
+@role_required(*OVERSIGHT)
 def table_csv(table: str):
     spec = TABLES.get(table)
     if spec is None:

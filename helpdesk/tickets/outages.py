@@ -12,18 +12,13 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from helpdesk.accounts.models import TICKET_STAFF, User
+from helpdesk.accounts.access import manages_outages
+from helpdesk.accounts.models import User
 from helpdesk.audit.services import diff, record_audit
 from helpdesk.errors import N_, Conflict, DomainError, Forbidden, Term
 from helpdesk.extensions import db
 from helpdesk.tickets.models import Outage, Status, Ticket
 from helpdesk.tickets.rules import REASON_MAX
-
-
-def can_manage_outages(user: User) -> bool:
-    """Who records, ends, corrects and deletes outages; everyone who sees the ticket reads them."""
-    return user.role in TICKET_STAFF
-
 
 STAFF_ONLY = {"record": N_("Only technicians, team leads and admins may record outages."),
               "end": N_("Only technicians, team leads and admins may end outages."),
@@ -32,7 +27,7 @@ STAFF_ONLY = {"record": N_("Only technicians, team leads and admins may record o
 
 
 def _require_staff(actor: User, doing: str) -> None:
-    if not can_manage_outages(actor):
+    if not manages_outages(actor):
         raise Forbidden(STAFF_ONLY[doing])
 
 

@@ -7,7 +7,8 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from helpdesk.accounts.models import TICKET_STAFF, Organisation, Role, User
+from helpdesk.accounts.access import ASSIGNABLE, may_see_attachment, sees_every_organisation
+from helpdesk.accounts.models import Organisation, User
 from helpdesk.contracts.models import Calendar, EscalationThreshold, Priority
 from helpdesk.db import MAX_ROW_ID, UTCDateTime
 from helpdesk.extensions import db
@@ -25,16 +26,12 @@ from helpdesk.tickets.models import (
     parse_number,
 )
 
-STAFF_READERS = TICKET_STAFF | {Role.FINANCE}
-
 
 def visible_tickets(viewer: User) -> sa.Select:
     query = sa.select(Ticket)
-    if viewer.role == Role.CLIENT:
-        return query.where(Ticket.organisation_id == viewer.organisation_id)
-    if viewer.role in STAFF_READERS:
+    if sees_every_organisation(viewer):
         return query
-    return query.where(sa.false())
+    return query.where(Ticket.organisation_id == viewer.organisation_id)
 
 
 def get_ticket(viewer: User, number: str, *, for_update: bool = False) -> Ticket | None:
@@ -58,9 +55,7 @@ def get_attachment(viewer: User, ticket: Ticket, attachment_id: int) -> Attachme
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None or attachment.ticket_id != ticket.id:
         return None
-    if not viewer.is_ticket_staff and attachment.message and attachment.message.is_internal:
-        return None
-    return attachment
+    return attachment if may_see_attachment(viewer, attachment) else None
 
 
 # What a list of tickets shows (and the API replays), loaded for the whole page at once.
@@ -332,7 +327,7 @@ def priority_codes() -> list[str]:
 def assignable_users() -> list[User]:
     return list(db.session.scalars(
         sa.select(User)
-        .where(User.role.in_([Role.TECHNICIAN, Role.TEAM_LEAD]), User.is_active_account)
+        .where(User.role.in_(sorted(ASSIGNABLE)), User.is_active_account)
         .order_by(User.name)
     ))
 
@@ -341,7 +336,7 @@ def get_assignable(email: str | None) -> User | None:
     if not email:
         return None
     return db.session.scalar(
-        sa.select(User).where(User.email == email, User.role.in_([Role.TECHNICIAN, Role.TEAM_LEAD]))
+        sa.select(User).where(User.email == email, User.role.in_(sorted(ASSIGNABLE)))
     )
 
 

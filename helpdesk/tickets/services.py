@@ -2,7 +2,8 @@
 from collections.abc import Callable
 from datetime import datetime
 
-from helpdesk.accounts.models import ASSIGNABLE, Role, User
+from helpdesk.accounts.access import ASSIGNABLE, TICKET_ACTORS, works_tickets
+from helpdesk.accounts.models import Role, User
 from helpdesk.audit.services import record_audit
 from helpdesk.contracts.models import Contract
 from helpdesk.errors import N_, DomainError, Forbidden, NotFound, Term
@@ -79,7 +80,7 @@ def open_ticket(*, actor: User, contract: Contract, priority_code: str, title: s
                 description: str, now: datetime, attachment: StoredFile | None = None) -> Ticket:
     if actor.role == Role.CLIENT and contract.organisation_id != actor.organisation_id:
         raise NotFound("No such contract.", field="contract")
-    if actor.role not in (Role.CLIENT, Role.TECHNICIAN, Role.TEAM_LEAD, Role.ADMIN):
+    if actor.role not in TICKET_ACTORS:
         raise Forbidden("Your role cannot open tickets.")
     if not contract.is_active_at(now):
         raise DomainError("Contract %(contract)s is not active.", field="contract",
@@ -137,12 +138,12 @@ def reply_to_ticket(ticket: Ticket, *, actor: User, body: str, now: datetime,
     message = TicketMessage(ticket=ticket, author_id=actor.id, is_internal=False, body=body,
                             created_at=now)
     db.session.add(message)
-    if actor.is_ticket_staff and ticket.taken_at is None:
+    if works_tickets(actor) and ticket.taken_at is None:
         # The first answer is the intervention: whoever gives it owns the ticket, as with "take".
         ticket.taken_at = now
         if ticket.assignee is None and actor.role in ASSIGNABLE:
             _set_assignee(ticket, actor, actor=actor, now=now)
-    _event(ticket, EventKind.REPLIED, actor=actor, now=now, by_staff=actor.is_ticket_staff)
+    _event(ticket, EventKind.REPLIED, actor=actor, now=now, by_staff=works_tickets(actor))
     if before == Status.WAITING_ON_CLIENT and ticket.status == Status.IN_PROGRESS:
         _event(ticket, EventKind.RESUMED, actor=actor, now=now)
     refresh_clocks(ticket, now=now)

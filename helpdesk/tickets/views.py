@@ -18,7 +18,18 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 
-from helpdesk.accounts.models import TICKET_STAFF, Role
+from helpdesk.accounts.access import (
+    CLIENTS,
+    EVERYONE,
+    TICKET_ACTORS,
+    TICKET_STAFF,
+    manages_outages,
+    role_required,
+    sees_audit_trail,
+    visible_attachments,
+    visible_messages,
+    works_tickets,
+)
 from helpdesk.audit.queries import trail
 from helpdesk.clock import now_utc
 from helpdesk.contracts import queries as contract_queries
@@ -55,12 +66,9 @@ from helpdesk.tickets.workflow import Action, allowed_actions
 from helpdesk.web.errors import error_message
 from helpdesk.web.filters import status_label
 from helpdesk.web.i18n import viewer_zone
-from helpdesk.web.security import role_required
 
 bp = Blueprint("tickets", __name__)
 
-STAFF = tuple(TICKET_STAFF)
-READERS = (Role.CLIENT, Role.FINANCE, *STAFF)
 PAGE_SIZE = 50
 
 # Each action's form and how its data becomes the use case's arguments.
@@ -161,7 +169,7 @@ def _action_forms(ticket: Ticket, submitted: tuple[Action, object] | None = None
 
 def _outage_forms(ticket: Ticket, listed: list[Outage], submitted=None) -> dict:
     """Staff's forms for the outages: "record", and "end-ID", "correct-ID", "delete-ID"."""
-    if not outages.can_manage_outages(current_user):
+    if not manages_outages(current_user):
         return {}
     submitted_key, submitted_form = submitted or (None, None)
 
@@ -191,12 +199,11 @@ def _outage_forms(ticket: Ticket, listed: list[Outage], submitted=None) -> dict:
 
 
 def _render_ticket(ticket: Ticket, submitted=None, status: int = 200, *, outage_form=None):
-    staff = current_user.role in TICKET_STAFF
+    staff = works_tickets(current_user)
     now = now_utc()
-    messages = [m for m in ticket.messages if staff or not m.is_internal]
-    attachments = [a for a in ticket.attachments
-                   if staff or a.message is None or not a.message.is_internal]
-    audit = trail("ticket", ticket.number) if staff else []
+    messages = visible_messages(current_user, ticket.messages)
+    attachments = visible_attachments(current_user, ticket.attachments)
+    audit = trail("ticket", ticket.number) if sees_audit_trail(current_user) else []
     listed = queries.ticket_outages(ticket)
     clocks = ticket_clocks(ticket, now=now)
     explained = {metric: {"name": wording.metric_name(metric),
@@ -213,12 +220,12 @@ def _render_ticket(ticket: Ticket, submitted=None, status: int = 200, *, outage_
                            audit_action=wording.audit_action, audit_field=wording.audit_field,
                            forms=_action_forms(ticket, submitted),
                            outages=listed, outage_forms=_outage_forms(ticket, listed, outage_form),
-                           manage_outages=outages.can_manage_outages(current_user),
+                           manage_outages=manages_outages(current_user),
                            zone=viewer_zone().key, now=now), status
 
 
 @bp.get("/tickets")
-@role_required(*READERS)
+@role_required(*EVERYONE)
 def index():
     before = request.args.get("before", type=int)
     if before is not None and not 0 < before <= MAX_ROW_ID:
@@ -235,7 +242,7 @@ def index():
 
 
 @bp.get("/queue")
-@role_required(*STAFF)
+@role_required(*TICKET_STAFF)
 def queue():
     """The open tickets by urgency, filtered from the query string and paged by a cursor.
 
@@ -273,7 +280,7 @@ def queue():
 
 
 @bp.route("/tickets/new", methods=["GET", "POST"])
-@role_required(Role.CLIENT)
+@role_required(*CLIENTS)
 def new():
     now = now_utc()
     contracts = [c for c in contract_queries.contracts_for(current_user) if c.is_active_at(now)]
@@ -303,13 +310,13 @@ def new():
 
 
 @bp.get("/tickets/<number>")
-@role_required(*READERS)
+@role_required(*EVERYONE)
 def show(number: str):
     return _render_ticket(_ticket_or_404(number))
 
 
 @bp.post("/tickets/<number>/actions/<action>")
-@role_required(Role.CLIENT, *STAFF)
+@role_required(*TICKET_ACTORS)
 def act(number: str, action: str):
     ticket = _ticket_or_404(number, for_update=True)
     try:
@@ -343,7 +350,7 @@ def act(number: str, action: str):
 
 
 @bp.get("/tickets/<number>/attachments/<int:attachment_id>")
-@role_required(*READERS)
+@role_required(*EVERYONE)
 def attachment(number: str, attachment_id: int):
     ticket = _ticket_or_404(number)
     found = queries.get_attachment(current_user, ticket, attachment_id)
@@ -357,7 +364,7 @@ def attachment(number: str, attachment_id: int):
 
 
 @bp.post("/tickets/<number>/outages")
-@role_required(*STAFF)
+@role_required(*TICKET_STAFF)
 def record_outage(number: str):
     ticket = _ticket_or_404(number, for_update=True)
     form = RecordOutageForm()
@@ -377,7 +384,7 @@ def record_outage(number: str):
 
 
 @bp.post("/tickets/<number>/outages/<int:outage_id>/<change>")
-@role_required(*STAFF)
+@role_required(*TICKET_STAFF)
 def change_outage(number: str, outage_id: int, change: str):
     ticket = _ticket_or_404(number, for_update=True)
     outage = queries.get_outage(ticket, outage_id)

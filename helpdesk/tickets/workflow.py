@@ -3,7 +3,8 @@ from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
 
-from helpdesk.accounts.models import TICKET_STAFF, Role
+from helpdesk.accounts.access import TICKET_STAFF
+from helpdesk.accounts.roles import Role
 from helpdesk.errors import N_, Conflict, Forbidden, Term
 from helpdesk.tickets.models import Status
 

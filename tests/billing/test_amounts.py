@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask_babel import force_locale
 from pypdf import PdfReader
 
-from helpdesk.api.credit_notes import credit_note_json
+from helpdesk.api.serializers import credit_note_json
 from helpdesk.billing.exports import csv_text, facturx_xml, render_pdf
 from helpdesk.billing.models import CreditNote
 from helpdesk.billing.services import close_month, issue_month
