@@ -25,7 +25,7 @@ from helpdesk.tickets.services import open_ticket
 from helpdesk.tickets.workflow import ACTION_PHRASES, ROLE_REFUSALS, STATUS_LABELS, Action
 from helpdesk.tickets.workflow import next_status as workflow_next_status
 from helpdesk.web.errors import error_message
-from helpdesk.web.localised import month_label, percent
+from helpdesk.formatting import month_label, percent
 from helpdesk.web.translations_cli import (
     CATALOGUES,
     compile_catalogues,

@@ -14,12 +14,14 @@ from helpdesk.accounts.services import (
     start_session,
     user_for_session,
 )
+from helpdesk.accounts.wording import role_label
 from helpdesk.clock import now_utc
 from helpdesk.errors import N_
 from helpdesk.extensions import db, login_manager
 from helpdesk.web.i18n import SESSION_KEY
 
 bp = Blueprint("accounts", __name__)
+bp.add_app_template_global(role_label)
 
 
 @bp.record_once

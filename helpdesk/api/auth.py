@@ -2,7 +2,7 @@
 from flask import g, request
 
 from helpdesk.accounts.services import user_for_api_token
-from helpdesk.api.problems import problem
+from helpdesk.web.problems import problem
 
 # Served without a token: the description of the API itself.
 PUBLIC_ENDPOINTS = frozenset({"api.openapi"})

@@ -13,7 +13,6 @@ from sqlalchemy.exc import IntegrityError
 from helpdesk.accounts.access import FINANCE, api_role_required, manages_outages
 from helpdesk.api.auth import authenticate_request
 from helpdesk.api.openapi import openapi_document
-from helpdesk.api.problems import problem
 from helpdesk.api.schemas import (
     OutageChange,
     OutageCreate,
@@ -34,6 +33,7 @@ from helpdesk.month import Month, MonthError
 from helpdesk.tickets import outages, queries, services
 from helpdesk.tickets.models import IdempotencyKey, Ticket
 from helpdesk.tickets.workflow import Action, next_status
+from helpdesk.web.problems import problem
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 bp.before_request(authenticate_request)

@@ -32,12 +32,10 @@ from helpdesk.clock import now_utc
 from helpdesk.db import MAX_ROW_ID
 from helpdesk.errors import DomainError
 from helpdesk.extensions import db
+from helpdesk.formatting import money, month_label, viewer_zone
 from helpdesk.month import Month, MonthError
 from helpdesk.reporting.exports import report_chart, report_csv
 from helpdesk.web.errors import error_message
-from helpdesk.web.filters import money
-from helpdesk.web.i18n import viewer_zone
-from helpdesk.web.localised import HELPERS, month_label
 from helpdesk.web.months import month_in_query, refusal
 
 bp = Blueprint("billing", __name__, url_prefix="/billing")
@@ -63,7 +61,7 @@ def in_zone(at: datetime | None, timezone: str, fmt: str = "%Y-%m-%d %H:%M") -> 
 
 @bp.context_processor
 def billing_helpers() -> dict:
-    return {**HELPERS, "in_zone": in_zone, "VAT_EXEMPT_MENTION": VAT_EXEMPT_MENTION,
+    return {"in_zone": in_zone, "VAT_EXEMPT_MENTION": VAT_EXEMPT_MENTION,
             "error_message": error_message}
 
 

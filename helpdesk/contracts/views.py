@@ -4,15 +4,11 @@ from flask_login import current_user
 from helpdesk.accounts.access import EVERYONE, role_required
 from helpdesk.clock import now_utc
 from helpdesk.contracts import queries
-from helpdesk.web.localised import HELPERS
+from helpdesk.contracts.wording import notify_label, service_hours
 
 bp = Blueprint("contracts", __name__)
-
-
-
-@bp.context_processor
-def contract_helpers() -> dict:
-    return HELPERS
+bp.add_app_template_global(service_hours)
+bp.add_app_template_global(notify_label)
 
 
 @bp.get("/contracts")

@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask_babel import force_locale, gettext, lazy_gettext
 
 from helpdesk.accounts.models import User
+from helpdesk.contracts.wording import service_hours
 from helpdesk.escalation.models import EscalationEvent, Notification
+from helpdesk.formatting import duration, format_instant
 from helpdesk.tickets.clocks import BREACH_LEVEL, ticket_clocks
 from helpdesk.tickets.models import Ticket
-from helpdesk.web.filters import duration, format_instant
-from helpdesk.web.localised import service_hours
 
 CLOCK_NAMES = {"gti": lazy_gettext("GTI (time to intervene)"),
                "gtr": lazy_gettext("GTR (time to restore)")}

@@ -24,10 +24,9 @@ from helpdesk.escalation.messages import notification_subject
 from helpdesk.escalation.models import Breach
 from helpdesk.escalation.services import mark_notifications_read, waive_breach
 from helpdesk.extensions import db
+from helpdesk.formatting import month_label, viewer_zone
 from helpdesk.month import Month
 from helpdesk.web.errors import error_message
-from helpdesk.web.i18n import viewer_zone
-from helpdesk.web.localised import month_label
 from helpdesk.web.months import month_in_query
 
 bp = Blueprint("escalation", __name__)

@@ -8,12 +8,12 @@ from werkzeug.datastructures import MultiDict
 from helpdesk.accounts.access import OVERSIGHT, role_required
 from helpdesk.clock import now_utc
 from helpdesk.contracts.models import Metric
+from helpdesk.formatting import viewer_zone
 from helpdesk.month import Month
 from helpdesk.reporting import queries
 from helpdesk.reporting.exports import TABLES, csv_text
 from helpdesk.reporting.forms import DashboardFilterForm
 from helpdesk.reporting.queries import Period, Scope
-from helpdesk.web.i18n import viewer_zone
 
 bp = Blueprint("reporting", __name__)
 

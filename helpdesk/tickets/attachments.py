@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from helpdesk.errors import DomainError
+from helpdesk.formatting import filesize
 from helpdesk.tickets.rules import FILENAME_MAX
 
 CHUNK = 64 * 1024
@@ -22,14 +23,6 @@ class StoredFile:
     size_bytes: int
     sha256: str
     storage_name: str
-
-
-def format_size(size_bytes: int) -> str:
-    if size_bytes < 1024:
-        return f"{size_bytes} bytes"
-    if size_bytes >= 1024 * 1024:
-        return f"{size_bytes / (1024 * 1024):.3g} MB"
-    return f"{size_bytes / 1024:.3g} KB"
 
 
 def clean_filename(name: str) -> str:
@@ -51,7 +44,7 @@ def store_file(stream: BinaryIO, filename: str, *, directory: Path, max_bytes: i
                 size += len(chunk)
                 if size > max_bytes:
                     raise DomainError(
-                        f"The attachment is larger than {format_size(max_bytes)}.",
+                        f"The attachment is larger than {filesize(max_bytes)}.",
                         field="attachment",
                     )
                 digest.update(chunk)

@@ -8,10 +8,9 @@ from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from helpdesk.contracts.models import Contract
+from helpdesk.formatting import duration, viewer_zone
 from helpdesk.tickets.rules import BODY_MAX, REASON_MAX, TITLE_MAX
 from helpdesk.tickets.wording import service_hours
-from helpdesk.web.filters import duration
-from helpdesk.web.i18n import viewer_zone
 
 
 def priority_label(priority) -> str:

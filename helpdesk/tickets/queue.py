@@ -17,11 +17,11 @@ from wtforms.validators import Length, ValidationError
 from wtforms.widgets import html_params
 
 from helpdesk.accounts.models import User
+from helpdesk.formatting import localtime
 from helpdesk.sla.durations import largest_units
 from helpdesk.tickets.clocks import BREACH_LEVEL
 from helpdesk.tickets.models import QueueRank, SlaClock, SlaStatus, Ticket
 from helpdesk.tickets.queries import QueueFilter, QueueState
-from helpdesk.web.filters import localtime
 
 SEARCH_MAX = 100
 # How far ahead a business calendar is searched for its next opening or closing; beyond it

@@ -36,6 +36,7 @@ from helpdesk.contracts import queries as contract_queries
 from helpdesk.db import MAX_ROW_ID
 from helpdesk.errors import DomainError
 from helpdesk.extensions import db
+from helpdesk.formatting import viewer_zone
 from helpdesk.tickets import outages, queries, services, wording
 from helpdesk.tickets.attachments import StoredFile, store_file, stored_path
 from helpdesk.tickets.clocks import ticket_clocks
@@ -62,12 +63,11 @@ from helpdesk.tickets.queue import (
     countdown_words,
 )
 from helpdesk.tickets.queue import countdown as queue_countdown
-from helpdesk.tickets.workflow import Action, allowed_actions
+from helpdesk.tickets.workflow import Action, allowed_actions, status_label
 from helpdesk.web.errors import error_message
-from helpdesk.web.filters import status_label
-from helpdesk.web.i18n import viewer_zone
 
 bp = Blueprint("tickets", __name__)
+bp.add_app_template_filter(status_label)
 
 PAGE_SIZE = 50
 

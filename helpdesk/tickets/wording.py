@@ -11,12 +11,11 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from helpdesk.contracts.models import WEEKDAYS, Calendar, Metric, Priority
+from helpdesk.formatting import duration, localtime, viewer_zone
 from helpdesk.sla.clock import SegmentKind
 from helpdesk.tickets.clocks import GTR_KINDS, TicketClock, _gti_kind
 from helpdesk.tickets.models import EventKind, SlaStatus, Ticket, TicketEvent
 from helpdesk.tickets.workflow import Action
-from helpdesk.web.filters import duration, localtime
-from helpdesk.web.i18n import viewer_zone
 
 # "Thursday 3 December 2026, 15:00": a promise people read as a sentence.
 LONG_INSTANT = "EEEE d MMMM y, HH:mm"

@@ -66,6 +66,12 @@ STATUS_NAMES = {
 STATUS_LABELS = {status: _l(name) for status, name in STATUS_NAMES.items()}
 
 
+def status_label(value: Status | str | None) -> str | None:
+    """A status, or one an audit entry stored as text, in the viewer's language."""
+    label = STATUS_LABELS.get(value, value)  # type: ignore[call-overload]
+    return None if label is None else str(label)
+
+
 # How each action reads in a sentence: "Cannot <phrase> a ticket that is resolved."
 ACTION_PHRASES = {
     Action.TAKE: "take in charge",

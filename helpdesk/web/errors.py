@@ -9,11 +9,10 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from helpdesk.api.problems import problem
 from helpdesk.errors import DomainError, Term
+from helpdesk.formatting import filesize, month_label
 from helpdesk.month import Month
-from helpdesk.tickets.attachments import format_size
-from helpdesk.web.localised import month_label
+from helpdesk.web.problems import problem
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +67,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(413)
     def too_large(error):
-        limit = format_size(app.config["MAX_ATTACHMENT_BYTES"])
+        limit = filesize(app.config["MAX_ATTACHMENT_BYTES"])
         if _wants_problem():
             return problem(413, "Payload Too Large", f"The upload is too large: attachments may "
                            f"be at most {limit}. Nothing was saved.")

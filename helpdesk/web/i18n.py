@@ -1,7 +1,6 @@
 """Languages and time zones: the signed-in user's choice, else the browser's, else French."""
 import logging
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import Babel, get_locale
@@ -13,7 +12,6 @@ logger = logging.getLogger(__name__)
 
 LANGUAGES = {"fr": "Français", "en": "English"}
 DEFAULT_LANGUAGE = "fr"
-DEFAULT_ZONE = "Europe/Paris"
 SESSION_KEY = "language"
 
 
@@ -25,14 +23,6 @@ def select_locale() -> str:
         return chosen
     return (request.accept_languages.best_match(LANGUAGES)
             or current_app.config["BABEL_DEFAULT_LOCALE"])
-
-
-def viewer_zone() -> ZoneInfo:
-    name = getattr(current_user, "timezone", None) or DEFAULT_ZONE
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(DEFAULT_ZONE)
 
 
 def current_language() -> str:

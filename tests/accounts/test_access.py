@@ -57,12 +57,12 @@ def test_finance_and_admins_manage_billing():
 
 
 def test_tickets_are_assigned_to_technicians_and_team_leads_only():
-    assert access.ASSIGNABLE == {Role.TECHNICIAN, Role.TEAM_LEAD}
+    assert {Role.TECHNICIAN, Role.TEAM_LEAD} == access.ASSIGNABLE
     assert access.ASSIGNABLE <= access.TICKET_STAFF
 
 
 def test_every_role_set_names_known_roles_and_everyone_is_every_role():
-    assert access.EVERYONE == set(Role)
+    assert set(Role) == access.EVERYONE
     for roles in (access.TICKET_STAFF, access.TICKET_ACTORS, access.FINANCE, access.PROVIDER,
                   access.OVERSIGHT, access.OPERATIONS, access.CLIENTS):
         assert roles and roles <= access.EVERYONE

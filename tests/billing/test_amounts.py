@@ -20,7 +20,7 @@ from helpdesk.billing.models import CreditNote
 from helpdesk.billing.services import close_month, issue_month
 from helpdesk.contracts.models import Metric
 from helpdesk.extensions import db
-from helpdesk.web.filters import money
+from helpdesk.formatting import money
 from tests.api.helpers import api_token, bearer
 from tests.billing.conftest import worked_example
 from tests.billing.test_exports import transient_note

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from flask_babel import force_locale
 
-from helpdesk.web.filters import duration, localtime, money
+from helpdesk.formatting import duration, localtime, money
 
 WINTER_NOON_UTC = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 
