@@ -32,6 +32,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     with app.app_context():
         configure_engine_events(db.engine)
 
+    from helpdesk.escalation.services import close_breach
+    from helpdesk.tickets import events
+
+    events.subscribe(close_breach)
+
     from helpdesk.accounts.views import bp as accounts_bp
     from helpdesk.api.views import bp as api_bp
     from helpdesk.billing.views import bp as billing_bp

@@ -19,13 +19,13 @@ from helpdesk.clock import now_utc
 from helpdesk.contracts.models import Contract
 from helpdesk.errors import Conflict, DomainError
 from helpdesk.extensions import db
+from helpdesk.formatting import month_label, percent
 from helpdesk.month import Month
 from helpdesk.tickets.models import Status
 from helpdesk.tickets.services import open_ticket
 from helpdesk.tickets.workflow import ACTION_PHRASES, ROLE_REFUSALS, STATUS_LABELS, Action
 from helpdesk.tickets.workflow import next_status as workflow_next_status
 from helpdesk.web.errors import error_message
-from helpdesk.formatting import month_label, percent
 from helpdesk.web.translations_cli import (
     CATALOGUES,
     compile_catalogues,

@@ -36,6 +36,7 @@ from helpdesk.tickets.clocks import (
     threshold_levels,
     ticket_clocks,
 )
+from helpdesk.tickets.events import LateClockStopped
 from helpdesk.tickets.models import (
     SlaClock,
     SlaStatus,
@@ -327,6 +328,15 @@ def record_heartbeat(*, name: str, swept_at: datetime, as_of: datetime,
     row.last_sweep_at = swept_at
     row.last_sweep_as_of = as_of
     row.last_summary = summary.as_dict()
+
+
+def close_breach(stop: LateClockStopped) -> None:
+    """A breach learns its stop once, when the late clock finally stops."""
+    db.session.execute(
+        sa.update(Breach)
+        .where(Breach.ticket_id == stop.ticket_id, Breach.metric == stop.metric,
+               Breach.stopped_at.is_(None))
+        .values(stopped_at=stop.stopped_at, delay_seconds=stop.delay_seconds))
 
 
 def waive_breach(breach: Breach, *, actor: User, reason: str, now: datetime) -> Breach:

@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from helpdesk.contracts.models import Metric, Priority
-from helpdesk.escalation.models import Breach
 from helpdesk.extensions import db
 from helpdesk.sla.clock import ClockEvent, ClockState, replay
+from helpdesk.tickets.events import LateClockStopped, announce
 from helpdesk.tickets.models import (
     OPEN_STATUSES,
     EventKind,
@@ -198,16 +198,6 @@ def lock_ticket(ticket: Ticket) -> None:
                        .execution_options(populate_existing=True)).all()
 
 
-def _close_breach(ticket: Ticket, clock: TicketClock) -> None:
-    """A breach learns its stop once, when the late clock finally stops."""
-    db.session.execute(
-        sa.update(Breach)
-        .where(Breach.ticket_id == ticket.id, Breach.metric == clock.metric,
-               Breach.stopped_at.is_(None))
-        .values(stopped_at=clock.state.stopped_at,
-                delay_seconds=int(clock.delay.total_seconds())))
-
-
 def stored_values(clock: TicketClock, *, levels: list[int], escalation_level: int,
                   now: datetime) -> dict:
     """The columns of a clock's stored row, as a replay gives them."""
@@ -225,10 +215,12 @@ def stored_values(clock: TicketClock, *, levels: list[int], escalation_level: in
     }
 
 
-def close_breaches(ticket: Ticket, clocks: dict[str, TicketClock]) -> None:
+def announce_late_stops(ticket: Ticket, clocks: dict[str, TicketClock]) -> None:
     for clock in clocks.values():
         if clock.status == SlaStatus.BREACHED and clock.state.stopped_at is not None:
-            _close_breach(ticket, clock)
+            announce(LateClockStopped(ticket_id=ticket.id, metric=clock.metric,
+                                      stopped_at=clock.state.stopped_at,
+                                      delay_seconds=int(clock.delay.total_seconds())))
 
 
 def queue_position(ticket: Ticket, clocks: dict[str, TicketClock]) -> dict:
@@ -262,7 +254,7 @@ def refresh_clocks(ticket: Ticket, *, now: datetime,
                                            escalation_level=row.escalation_level or 0,
                                            now=now).items():
             setattr(row, column, value)
-    close_breaches(ticket, clocks)
+    announce_late_stops(ticket, clocks)
     for column, value in queue_position(ticket, clocks).items():
         setattr(ticket, column, value)
     return clocks
