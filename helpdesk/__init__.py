@@ -43,6 +43,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from helpdesk.contracts.views import bp as contracts_bp
     from helpdesk.escalation import health
     from helpdesk.escalation.views import bp as escalation_bp
+    from helpdesk.portal.views import bp as portal_bp
     from helpdesk.reporting.views import bp as reporting_bp
     from helpdesk.tickets.views import bp as tickets_bp
     from helpdesk.web import assets, errors, filters, i18n, security
@@ -52,6 +53,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(contracts_bp)
     app.register_blueprint(escalation_bp)
     app.register_blueprint(billing_bp)
+    app.register_blueprint(portal_bp)
     app.register_blueprint(reporting_bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(api_bp)

@@ -48,6 +48,14 @@ def format_instant(value: datetime, fmt: str, *, zone: ZoneInfo, locale: Locale 
     return f"{text} {local.tzname()}" if with_zone else text
 
 
+def in_zone(at: datetime | None, timezone: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """An instant as a document prints it: in the contract's zone, whoever reads it."""
+    if at is None:
+        return "—"
+    local = at.astimezone(ZoneInfo(timezone))
+    return f"{local.strftime(fmt)} {local.tzname()}"
+
+
 def localtime(value: datetime | None, fmt: str = "datetime") -> str:
     """An instant in the reader's zone and language."""
     if value is None:

@@ -1,7 +1,4 @@
-"""Billing pages: finance closes months and issues credit notes; clients read theirs and their
-monthly SLA report."""
-from datetime import datetime
-from zoneinfo import ZoneInfo
+"""Billing pages: finance closes months and issues credit notes; clients read theirs."""
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_date, ngettext
@@ -34,7 +31,6 @@ from helpdesk.errors import DomainError
 from helpdesk.extensions import db
 from helpdesk.formatting import money, month_label, viewer_zone
 from helpdesk.month import Month, MonthError
-from helpdesk.reporting.exports import report_chart, report_csv
 from helpdesk.web.errors import error_message
 from helpdesk.web.months import month_in_query, refusal
 
@@ -51,17 +47,9 @@ VAT_EXEMPT_MENTION = _l("Credits outside the scope of VAT: contractual penalties
                         "indemnities, not the consideration for a supply.")
 
 
-def in_zone(at: datetime | None, timezone: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """An instant as a document prints it: in the contract's zone, whoever reads it."""
-    if at is None:
-        return "—"
-    local = at.astimezone(ZoneInfo(timezone))
-    return f"{local.strftime(fmt)} {local.tzname()}"
-
-
 @bp.context_processor
 def billing_helpers() -> dict:
-    return {"in_zone": in_zone, "VAT_EXEMPT_MENTION": VAT_EXEMPT_MENTION,
+    return {"VAT_EXEMPT_MENTION": VAT_EXEMPT_MENTION,
             "error_message": error_message}
 
 
@@ -314,26 +302,3 @@ def credit_note_facturx(note_id: int):
 def my_credit_notes():
     return render_template("billing/my_credit_notes.html",
                            notes=queries.client_credit_notes(current_user.organisation_id))
-
-
-@bp.get("/my/report")
-@role_required(*CLIENTS)
-def my_report():
-    month, status = month_in_query(previous_month(), MONTH_MESSAGE)
-    report = queries.sla_report(current_user.organisation_id, str(month))
-    charts = {item.contract.id: report_chart(item, met=_("Met"), breached=_("Breached"))
-              for item in report.contracts}
-    return render_template("billing/report.html", month=month, report=report,
-                           charts=charts), status
-
-
-@bp.get("/my/report.csv")
-@role_required(*CLIENTS)
-def my_report_csv():
-    """The report's figures for a spreadsheet; a bad month is refused, not replaced."""
-    try:
-        month = str(Month.parse(request.args.get("month", "")))
-    except MonthError as error:
-        return Response(f"{refusal(error, MONTH_MESSAGE)}\n", status=400, mimetype="text/plain")
-    report = queries.sla_report(current_user.organisation_id, month)
-    return _download(report_csv(report).encode("utf-8"), "text/csv", f"sla-report-{month}.csv")

@@ -99,7 +99,7 @@ REPORT_HEADER = ["contract", "month", "metric", "priority", "met", "breached", "
 
 
 def report_rows(report) -> Iterable[list]:
-    """One row per contract, metric and priority of a `billing.queries.SlaReport`; the contract's
+    """One row per contract, metric and priority of a `client_report.SlaReport`; the contract's
     availability and issued credits repeat on each of its rows, so every row stands alone."""
     credited: dict[str, tuple] = {}
     for note in report.credit_notes:

@@ -4,7 +4,16 @@ service hours)."""
 from flask import Flask
 from flask_babel import get_locale
 
-from helpdesk.formatting import duration, filesize, localtime, money, month_label, number, percent
+from helpdesk.formatting import (
+    duration,
+    filesize,
+    in_zone,
+    localtime,
+    money,
+    month_label,
+    number,
+    percent,
+)
 
 
 def init_app(app: Flask) -> None:
@@ -15,5 +24,6 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(filesize)
     app.add_template_global(money)
     app.add_template_global(percent)
+    app.add_template_global(in_zone)
     app.add_template_global(month_label)
     app.add_template_global(get_locale)
