@@ -11,13 +11,7 @@ from hypothesis import strategies as st
 from helpdesk.accounts.models import Organisation, OrganisationKind, Role, User
 from helpdesk.accounts.services import authenticate
 from helpdesk.audit.models import AuditEntry
-from helpdesk.contracts.importer import (
-    ImportPlan,
-    apply_import,
-    terms_digest,
-    validate_import,
-    version_terms,
-)
+from helpdesk.contracts.importer import apply_import
 from helpdesk.contracts.models import (
     Calendar,
     Contract,
@@ -26,6 +20,8 @@ from helpdesk.contracts.models import (
     NotifyTarget,
     Priority,
 )
+from helpdesk.contracts.schema import ImportPlan, validate_import
+from helpdesk.contracts.services import terms_digest, version_terms
 from helpdesk.extensions import db
 from helpdesk.sla.durations import parse_iso_duration
 from helpdesk.tickets.services import open_ticket

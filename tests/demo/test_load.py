@@ -6,8 +6,8 @@ import sqlalchemy as sa
 
 from helpdesk.accounts.models import Organisation, OrganisationKind, Role, User
 from helpdesk.accounts.services import authenticate
-from helpdesk.contracts.importer import validate_import
 from helpdesk.contracts.models import Contract
+from helpdesk.contracts.schema import validate_import
 from helpdesk.demo.load import DEMO_ACCOUNTS, DEMO_DOCUMENT, DEMO_PASSWORD, load_demo
 from helpdesk.extensions import db
 from tests.contracts.test_importer import EXAMPLE, row_counts
