@@ -56,10 +56,6 @@ class ImportReport:
         counts = self.counts[kind]
         setattr(counts, outcome, getattr(counts, outcome) + 1)
 
-    @property
-    def changed(self) -> bool:
-        return any(c.created or c.updated for c in self.counts.values())
-
     def lines(self) -> list[str]:
         lines = [f"{kind}: {c.created} created, {c.updated} updated, {c.unchanged} unchanged"
                  for kind, c in self.counts.items()]
