@@ -26,7 +26,7 @@ from helpdesk.contracts.services import (
 )
 from helpdesk.extensions import db
 
-ACTION = "import"
+AUDIT_ACTION = "import"
 
 
 @dataclass
@@ -95,7 +95,7 @@ def _apply_calendars(plan: ImportPlan, calendars: _Calendars, report: ImportRepo
     for given in plan.calendars:
         current = calendars.current(given.code)
         row = add_calendar_version(given.code, given.engine(), current=current, now=now,
-                                   actor=actor, action=ACTION)
+                                   actor=actor, action=AUDIT_ACTION)
         if row is None:
             report.count("calendars", Outcome.UNCHANGED)
             continue
@@ -114,11 +114,11 @@ def _apply_accounts(plan: ImportPlan, report: ImportReport, *, now: datetime,
     for organisation in plan.organisations:
         report.count("organisations", upsert_organisation(
             organisation.code, organisation.fields(), given=organisation.model_fields_set,
-            now=now, actor=actor, action=ACTION))
+            now=now, actor=actor, action=AUDIT_ACTION))
     for user in plan.users:
         report.count("users", upsert_user(
             user.email, user.fields(), given=user.model_fields_set, password=user.password,
-            now=now, actor=actor, action=ACTION))
+            now=now, actor=actor, action=AUDIT_ACTION))
 
 
 def _terms(given: ContractIn, calendar_id: Callable[[str], int]) -> ContractTerms:
@@ -153,7 +153,7 @@ def _apply_contracts(plan: ImportPlan, calendars: _Calendars, report: ImportRepo
             starts_on=given.starts_on, ends_on=given.ends_on,
             keep_ends_on="ends_on" not in given.model_fields_set,
             terms=_terms(given, lambda code: calendars.stored(code).id),
-            now=now, actor=actor, action=ACTION)
+            now=now, actor=actor, action=AUDIT_ACTION)
         if done.new_version is not None:
             report.contract_versions.append(NewVersion(
                 given.reference, done.new_version,
@@ -170,7 +170,7 @@ def apply_import(plan: ImportPlan, *, now: datetime, actor: User | None = None) 
     _apply_contracts(plan, calendars, report, now=now, actor=actor)
     refreshed = refresh_contracts(changed, current_calendar=calendars.stored,
                                   skip={c.reference for c in plan.contracts},
-                                  now=now, actor=actor, action=ACTION)
+                                  now=now, actor=actor, action=AUDIT_ACTION)
     for contract in refreshed:
         report.count("contracts", Outcome.UPDATED)
         reason = "calendar " + ", ".join(
