@@ -3,7 +3,8 @@ import hashlib
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from helpdesk.accounts.models import Organisation, OrganisationKind, Role, User
+from helpdesk.accounts.models import Organisation, OrganisationKind, User
+from helpdesk.accounts.roles import Role
 from helpdesk.contracts.models import (
     AvailabilityTier,
     Calendar,

@@ -12,7 +12,8 @@ from babel.messages.pofile import write_po
 from flask_babel import force_locale
 
 from helpdesk import create_app
-from helpdesk.accounts.models import Role, User
+from helpdesk.accounts.models import User
+from helpdesk.accounts.roles import Role
 from helpdesk.accounts.services import create_api_token
 from helpdesk.billing.services import month_not_ended
 from helpdesk.clock import now_utc

@@ -1,6 +1,6 @@
 from datetime import date, datetime
 from decimal import Decimal
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any
 
 from helpdesk.accounts.models import User
@@ -23,7 +23,15 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list]:
+class Outcome(StrEnum):
+    """What creating or updating a row by its key did, as an import reports it."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     """Changed fields as {field: [before, after]}."""
     return {
         key: [_plain(before.get(key)), _plain(after.get(key))]
@@ -39,7 +47,7 @@ def record_audit(
     entity: str,
     entity_id: object,
     action: str,
-    changes: dict[str, list] | None = None,
+    changes: dict[str, list[Any]] | None = None,
     reason: str = "",
 ) -> AuditEntry:
     entry = AuditEntry(

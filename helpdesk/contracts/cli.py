@@ -6,7 +6,8 @@ import click
 from flask.cli import with_appcontext
 
 from helpdesk.clock import now_utc
-from helpdesk.contracts.importer import apply_import, validate_import
+from helpdesk.contracts.importer import apply_import
+from helpdesk.contracts.schema import validate_import
 from helpdesk.extensions import db
 
 

@@ -3,7 +3,8 @@
 from dataclasses import dataclass, fields
 from datetime import datetime
 
-from helpdesk.contracts.importer import ImportReport, apply_import, validate_import
+from helpdesk.contracts.importer import ImportReport, apply_import
+from helpdesk.contracts.schema import validate_import
 from helpdesk.demo.history import HistoryReport, load_demo_history
 from helpdesk.demo.queue import QueueReport, load_demo_queue
 

@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from helpdesk.accounts.access import ASSIGNABLE, manages_billing
-from helpdesk.accounts.models import Role, User
+from helpdesk.accounts.models import User
+from helpdesk.accounts.roles import Role
 from helpdesk.audit.services import record_audit
 from helpdesk.bulk import among, insert_rows, update_rows
 from helpdesk.contracts.models import ContractVersion, Metric, NotifyTarget, Priority

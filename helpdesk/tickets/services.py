@@ -3,7 +3,8 @@ from collections.abc import Callable
 from datetime import datetime
 
 from helpdesk.accounts.access import ASSIGNABLE, TICKET_ACTORS, works_tickets
-from helpdesk.accounts.models import Role, User
+from helpdesk.accounts.models import User
+from helpdesk.accounts.roles import Role
 from helpdesk.audit.services import record_audit
 from helpdesk.contracts.models import Contract
 from helpdesk.errors import N_, DomainError, Forbidden, NotFound, Term

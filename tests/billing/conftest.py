@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from helpdesk.accounts.models import Role
+from helpdesk.accounts.roles import Role
 from helpdesk.contracts.models import Metric, PenaltyRule
 from helpdesk.escalation.services import sweep_batch
 from helpdesk.extensions import db

@@ -7,7 +7,7 @@ from helpdesk.accounts.models import Organisation
 from helpdesk.contracts.cli import import_command
 from helpdesk.contracts.models import Contract
 from helpdesk.extensions import db
-from tests.contracts.test_importer import example, row_counts
+from tests.contracts.documents import example, row_counts
 
 
 def write(tmp_path, document, name="import.json"):

@@ -6,7 +6,7 @@ from helpdesk.contracts.models import Calendar
 from helpdesk.demo.cli import demo_command
 from helpdesk.demo.load import DEMO_ACCOUNTS
 from helpdesk.extensions import db
-from tests.contracts.test_importer import row_counts
+from tests.contracts.documents import row_counts
 
 
 def test_demo_command_loads_data_and_prints_every_account(app, runner):

@@ -4,13 +4,14 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from helpdesk.accounts.models import Organisation, OrganisationKind, Role, User
+from helpdesk.accounts.models import Organisation, OrganisationKind, User
+from helpdesk.accounts.roles import Role
 from helpdesk.accounts.services import authenticate
-from helpdesk.contracts.importer import validate_import
 from helpdesk.contracts.models import Contract
+from helpdesk.contracts.schema import validate_import
 from helpdesk.demo.load import DEMO_ACCOUNTS, DEMO_DOCUMENT, DEMO_PASSWORD, load_demo
 from helpdesk.extensions import db
-from tests.contracts.test_importer import EXAMPLE, row_counts
+from tests.contracts.documents import EXAMPLE, row_counts
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 

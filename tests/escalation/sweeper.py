@@ -24,7 +24,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from helpdesk import create_app
-from helpdesk.accounts.models import Role, User
+from helpdesk.accounts.models import User
+from helpdesk.accounts.roles import Role
 from helpdesk.clock import parse_instant
 from helpdesk.escalation.jobs import run_sweep
 from helpdesk.escalation.services import BATCH_SIZE

@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from helpdesk.accounts.models import Role, User
+from helpdesk.accounts.models import User
+from helpdesk.accounts.roles import Role
 from helpdesk.escalation.jobs import run_sweep
 from helpdesk.escalation.models import (
     Breach,

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from helpdesk.accounts.models import Role
+from helpdesk.accounts.roles import Role
 from helpdesk.escalation.models import Breach
 from helpdesk.escalation.services import sweep_batch, waive_breach
 from helpdesk.extensions import db

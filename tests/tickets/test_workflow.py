@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 
-from helpdesk.accounts.models import Role
+from helpdesk.accounts.roles import Role
 from helpdesk.errors import Conflict, Forbidden
 from helpdesk.tickets.models import Status
 from helpdesk.tickets.workflow import Action, allowed_actions, next_status
