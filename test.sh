@@ -31,6 +31,9 @@ echo "== Lint =="
 .venv/bin/ruff check .
 echo "== Types =="
 .venv/bin/mypy
+echo "== Imports =="
+# The layers of ARCHITECTURE.md; helpdesk is imported from this checkout, not installed.
+PYTHONPATH=. .venv/bin/lint-imports --no-cache
 
 echo "== SQLite =="
 env -u TEST_DATABASE_URL .venv/bin/python -m pytest "$@"

@@ -1,10 +1,13 @@
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from helpdesk.accounts.models import User
 from helpdesk.extensions import db
+
+if TYPE_CHECKING:  # accounts writes the audit trail: audit names its users, never imports them
+    from helpdesk.accounts.models import User
 
 
 class AuditEntry(db.Model):
@@ -21,6 +24,6 @@ class AuditEntry(db.Model):
     changes: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     reason: Mapped[str] = mapped_column(sa.Text, default="")
 
-    actor: Mapped[User | None] = relationship()
+    actor: Mapped["User | None"] = relationship("User")
 
     __table_args__ = (sa.Index("ix_audit_entries_entity", "entity", "entity_id", "id"),)

@@ -1,11 +1,13 @@
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum, StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from helpdesk.accounts.models import User
 from helpdesk.audit.models import AuditEntry
 from helpdesk.extensions import db
+
+if TYPE_CHECKING:  # accounts writes the audit trail: audit names its users, never imports them
+    from helpdesk.accounts.models import User
 
 
 def _plain(value: Any) -> Any:
@@ -42,7 +44,7 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
 
 def record_audit(
     *,
-    actor: User | None,
+    actor: "User | None",
     now: datetime,
     entity: str,
     entity_id: object,
