@@ -42,10 +42,6 @@ class Clock:
         self._origin += delta
         return self.now()
 
-    @property
-    def is_frozen(self) -> bool:
-        return self._origin is not None and self._since is None
-
     def reset(self) -> None:
         self._origin = self._since = None
 

@@ -52,29 +52,6 @@ def parse_iso_duration(text: str) -> timedelta:
         raise ValueError(f"not an ISO 8601 duration: {text!r} (too long)") from None
 
 
-def format_iso_duration(duration: timedelta) -> str:
-    """2 h 30 min → `PT2H30M`. Hours are not folded into days (`PT48H`), so service time is not
-    mistaken for calendar or business days; zero is `PT0S`."""
-    if not isinstance(duration, timedelta):
-        raise TypeError(f"expected a timedelta, got {type(duration).__name__}")
-    if duration < timedelta(0):
-        raise ValueError(f"negative durations have no ISO 8601 form: {duration}")
-    total = duration // _ONE_US
-    hours, rest = divmod(total, 3_600 * _US_PER_SECOND)
-    minutes, rest = divmod(rest, 60 * _US_PER_SECOND)
-    seconds, micros = divmod(rest, _US_PER_SECOND)
-    text = "PT"
-    if hours:
-        text += f"{hours}H"
-    if minutes:
-        text += f"{minutes}M"
-    if micros:
-        text += f"{seconds}.{micros:06d}".rstrip("0") + "S"
-    elif seconds or text == "PT":
-        text += f"{seconds}S"
-    return text
-
-
 def largest_units(duration: timedelta) -> list[tuple[int, str]]:
     """The largest unit of `abs(duration)` and the next one when not zero, as (amount, unit)
     with units "d", "h", "min", "s"; the rest is dropped (not rounded), so a countdown never

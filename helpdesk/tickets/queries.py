@@ -356,19 +356,3 @@ def get_outage(ticket: Ticket, outage_id: int) -> Outage | None:
     if outage is None or outage.ticket_id != ticket.id:
         return None
     return outage
-
-
-def outages_for_contract(contract_id: int, start: datetime,
-                         end: datetime) -> list[tuple[datetime, datetime | None]]:
-    """(started_at, ended_at) of the contract's outages overlapping `[start, end)`, by start.
-
-    An ongoing outage has `ended_at` None. The index on (contract_id, started_at) bounds the
-    scan by contract and `started_at < end`; the end of each outage is then filtered row by row,
-    since no longest outage bounds `started_at` from below.
-    """
-    rows = db.session.execute(
-        sa.select(Outage.started_at, Outage.ended_at)
-        .where(Outage.contract_id == contract_id, Outage.started_at < end,
-               sa.or_(Outage.ended_at.is_(None), Outage.ended_at > start))
-        .order_by(Outage.started_at))
-    return [(started_at, ended_at) for started_at, ended_at in rows]

@@ -17,7 +17,7 @@ from helpdesk.clock import now_utc
 from helpdesk.contracts.models import Contract
 from helpdesk.errors import DomainError
 from helpdesk.extensions import db
-from helpdesk.tickets import outages, queries, services
+from helpdesk.tickets import outages, services
 from helpdesk.tickets.models import Outage, Status, Ticket, parse_number
 from tests.api.helpers import bring_to, open_ticket, sign_in
 from tests.conftest import csrf_token
@@ -297,53 +297,6 @@ def test_an_ongoing_outage_may_be_corrected_while_it_lasts(w):
     outages.correct_outage(outage, actor=w.tech, started_at=w.now - 2 * H, ended_at=None,
                            reason="Began earlier.", now=w.now)
     assert (outage.started_at, outage.ended_at) == (w.now - 2 * H, None)
-
-
-# --- the contract's outages for a period ------------------------------------------------------
-
-NOV = (datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC))
-
-
-def _at(day: int, hour: int = 0, month: int = 11) -> datetime:
-    return datetime(2026, month, day, hour, tzinfo=UTC)
-
-
-# name -> (started_at, ended_at, listed for November)
-OVERLAPS = {
-    "inside": (_at(10, 8), _at(10, 9), True),
-    "ends exactly at the start": (_at(31, 22, 10), _at(1, 0), False),
-    "crosses the start": (_at(31, 22, 10), _at(1, 2), True),
-    "starts exactly at the end": (_at(1, 0, 12), _at(1, 3, 12), False),
-    "crosses the end": (_at(30, 23), _at(1, 2, 12), True),
-    "covers the whole month": (_at(20, 0, 10), _at(5, 0, 12), True),
-    "ongoing since before": (_at(25, 0, 10), None, True),
-    "ongoing from after": (_at(2, 0, 12), None, False),
-    "ended before": (_at(1, 0, 10), _at(2, 0, 10), False),
-    "zero length at the start": (_at(1, 0), _at(1, 0), False),
-}
-
-
-def test_outages_for_contract_are_those_overlapping_the_period(w):
-    rows = {}
-    for name, (start, end, _) in OVERLAPS.items():
-        rows[name] = Outage(ticket=w.ticket, contract_id=w.contract.id, started_at=start,
-                            ended_at=end, recorded_by_id=w.tech.id, recorded_at=w.now)
-    db.session.add_all(rows.values())
-    db.session.flush()
-    found = queries.outages_for_contract(w.contract.id, *NOV)
-    expected = sorted((start, end) for start, end, listed in OVERLAPS.values() if listed)
-    assert found == expected
-
-
-def test_outages_for_contract_leave_other_contracts_out(w):
-    other = services.open_ticket(actor=w.other_client, contract=w.other_contract,
-                                 priority_code="P1", title="Down", description="Down.",
-                                 now=w.now - 3 * H)
-    outages.record_outage(other, actor=w.tech, started_at=w.now - 2 * H, now=w.now)
-    mine = outages.record_outage(w.ticket, actor=w.tech, started_at=w.now - 2 * H,
-                                 ended_at=w.now - H, now=w.now)
-    assert queries.outages_for_contract(w.contract.id, *NOV) == [(mine.started_at,
-                                                                   mine.ended_at)]
 
 
 # --- the ticket page --------------------------------------------------------------------------
