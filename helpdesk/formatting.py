@@ -31,13 +31,17 @@ INSTANT_FORMATS = {
 }
 
 
-def viewer_zone() -> ZoneInfo:
-    """The signed-in reader's zone; Paris for anyone else, or a zone that no longer exists."""
-    name = getattr(current_user, "timezone", None) or DEFAULT_ZONE
+def person_zone(name: str | None) -> ZoneInfo:
+    """The zone a person chose; Paris when none was, or the chosen one no longer exists."""
     try:
-        return ZoneInfo(name)
+        return ZoneInfo(name or DEFAULT_ZONE)
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo(DEFAULT_ZONE)
+
+
+def viewer_zone() -> ZoneInfo:
+    """The signed-in reader's zone (anyone else's is Paris)."""
+    return person_zone(getattr(current_user, "timezone", None))
 
 
 def format_instant(value: datetime, fmt: str, *, zone: ZoneInfo, locale: Locale | str | None

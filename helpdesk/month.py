@@ -87,7 +87,7 @@ class Month:
         if not isinstance(instant, datetime) or instant.utcoffset() is None:
             raise ValueError(f"the month of an instant needs an aware datetime, got {instant!r}")
         try:
-            local = instant.astimezone(_zone(zone))
+            local = instant.astimezone(time_zone(zone))
         except OverflowError:
             raise MonthOutOfRange(f"{instant.isoformat()} is outside the months this helpdesk "
                                   f"handles, {FIRST_YEAR}-01 to {LAST_YEAR}-12") from None
@@ -99,7 +99,7 @@ class Month:
     def bounds(self, zone: str | tzinfo) -> tuple[datetime, datetime]:
         """`[start, end)`: the local midnights that start this month and the next, in `zone`, as
         aware UTC instants. One month's end is the next one's start."""
-        local = _zone(zone)
+        local = time_zone(zone)
         following = self._following()
         start = datetime(self.year, self.number, 1, tzinfo=local).astimezone(UTC)
         end = datetime(following[0], following[1], 1, tzinfo=local).astimezone(UTC)
@@ -173,7 +173,8 @@ def check_instant(instant: datetime, text: str | None = None) -> datetime:
     return utc
 
 
-def _zone(zone: object) -> tzinfo:
+def time_zone(zone: object) -> tzinfo:
+    """A zone given by its IANA name (or already a zone); a clear error for anything else."""
     if isinstance(zone, tzinfo):
         return zone
     if not isinstance(zone, str):

@@ -36,10 +36,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Context, Decimal, localcontext
 from enum import StrEnum
 from typing import ClassVar, NamedTuple
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from helpdesk.money import to_cent
-from helpdesk.month import Month
+from helpdesk.month import Month, time_zone
 from helpdesk.sla.calendar import Calendar
 
 ZERO = Decimal("0.00")
@@ -100,7 +99,7 @@ class Terms:
         _set(self, "monthly_fee", _non_negative(self.monthly_fee, "monthly_fee"))
         _set(self, "vat_rate", _non_negative(self.vat_rate, "vat_rate"))
         _set(self, "credit_cap_percent", _non_negative(self.credit_cap_percent, "credit_cap_percent"))
-        _zone(self.timezone)
+        time_zone(self.timezone)
         if not isinstance(self.credits_subject_to_vat, bool):
             raise TypeError("credits_subject_to_vat must be a bool")
         if self.availability_target_percent is not None:
@@ -423,14 +422,6 @@ def _interval(start: object, end: object, name: str) -> tuple[datetime, datetime
         raise ValueError(f"{name} ends ({end.isoformat()}) before it starts ({start.isoformat()})")
     return start, end
 
-
-def _zone(name: object) -> ZoneInfo:
-    if not isinstance(name, str):
-        raise TypeError(f"timezone must be an IANA name such as 'Europe/Paris', got {name!r}")
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {name!r}") from None
 
 
 def _set(instance: object, name: str, value: object) -> None:

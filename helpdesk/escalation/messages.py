@@ -5,14 +5,13 @@ and time zone, with the clock as it stands then. The sweep writes only who is to
 event, which keeps it cheap when a thousand thresholds fall due at once.
 """
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import force_locale, gettext, lazy_gettext
 
 from helpdesk.accounts.models import User
 from helpdesk.contracts.wording import service_hours
 from helpdesk.escalation.models import EscalationEvent, Notification
-from helpdesk.formatting import duration, format_instant
+from helpdesk.formatting import duration, format_instant, person_zone
 from helpdesk.tickets.clocks import BREACH_LEVEL, ticket_clocks
 from helpdesk.tickets.models import Ticket
 
@@ -23,13 +22,6 @@ MAIL_LANGUAGES = ("fr", "en")
 
 def _language(recipient: User) -> str:
     return recipient.language if recipient.language in MAIL_LANGUAGES else MAIL_LANGUAGES[0]
-
-
-def _zone(recipient: User) -> ZoneInfo:
-    try:
-        return ZoneInfo(recipient.timezone or "Europe/Paris")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("Europe/Paris")
 
 
 def notification_subject(notification: Notification) -> str:
@@ -82,7 +74,7 @@ def notification_body(notification: Notification, *, now: datetime, base_url: st
     event: EscalationEvent = notification.event
     ticket: Ticket = event.ticket
     recipient: User = notification.recipient
-    zone, language = _zone(recipient), _language(recipient)
+    zone, language = person_zone(recipient.timezone), _language(recipient)
 
     def local(instant: datetime) -> str:
         return format_instant(instant, "datetime", zone=zone, locale=language)
