@@ -13,7 +13,7 @@ from flask import g
 from helpdesk.accounts.models import Role
 from helpdesk.api.problems import problem
 from helpdesk.api.views import bp, month_argument
-from helpdesk.billing.exports import notes_of_month
+from helpdesk.billing.exports import notes_of_month, plain_rate
 from helpdesk.billing.models import CreditNote, CreditNoteLine
 from helpdesk.money import plain
 
@@ -27,11 +27,8 @@ def _day(value: date | None) -> str | None:
 
 
 def _rate(value: Decimal | None) -> str | None:
-    """A percentage as a decimal string without trailing zeros: "20", "99.9"."""
-    if value is None:
-        return None
-    text = f"{value:f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    """A percentage as the documents write it ("20", "99.9"), or null."""
+    return None if value is None else plain_rate(value)
 
 
 def credit_note_line_json(line: CreditNoteLine) -> dict:
