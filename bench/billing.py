@@ -58,6 +58,7 @@ from bench.loading import Loader, bench_app, fill, migrated_schema, vacuum  # no
 from helpdesk.billing.credits import month_bounds  # noqa: E402
 from helpdesk.billing.models import CreditNote, CreditNoteLine  # noqa: E402
 from helpdesk.billing.services import Outcome, close_month  # noqa: E402
+from helpdesk.billing.settings import billing_settings  # noqa: E402
 from helpdesk.extensions import db  # noqa: E402
 from helpdesk.sla.calendar import Calendar  # noqa: E402
 
@@ -390,8 +391,10 @@ def close_in_this_process(url: str, schema: str, mode: str) -> dict:
             tracemalloc.start()
         if profiler:
             profiler.enable()
+        seller = billing_settings(app.config).seller
         began, cpu = time.perf_counter(), time.process_time()
-        summary = close_month(MONTH, at=AT)
+        # Committed a batch at a time, as `flask billing close` does.
+        summary = close_month(MONTH, seller=seller, at=AT, on_batch=db.session.commit)
         elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu
         if profiler:
             profiler.disable()

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from helpdesk.accounts.access import visible_messages
 from helpdesk.accounts.models import User
+from helpdesk.billing.exports import plain_rate
 from helpdesk.billing.models import CreditNote, CreditNoteLine
 from helpdesk.money import plain
 from helpdesk.tickets.clocks import ticket_clocks
@@ -102,11 +103,7 @@ def _day(value: date | None) -> str | None:
 
 
 def _rate(value: Decimal | None) -> str | None:
-    """A percentage as a decimal string without trailing zeros: "20", "99.9"."""
-    if value is None:
-        return None
-    text = f"{value:f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    return None if value is None else plain_rate(value)
 
 
 def credit_note_line_json(line: CreditNoteLine) -> dict:

@@ -4,10 +4,11 @@ import binascii
 import hashlib
 import json
 import re
+from typing import TypeVar
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, g, request, url_for
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from helpdesk.accounts.access import FINANCE, api_role_required, manages_outages
@@ -33,6 +34,7 @@ from helpdesk.month import Month, MonthError
 from helpdesk.tickets import outages, queries, services
 from helpdesk.tickets.models import IdempotencyKey, Ticket
 from helpdesk.tickets.workflow import Action, next_status
+from helpdesk.transaction import committed
 from helpdesk.web.problems import problem
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -88,6 +90,31 @@ def _json_body() -> dict:
     return data
 
 
+Body = TypeVar("Body", bound=BaseModel)
+
+
+class InvalidBody(Exception):
+    """A body that is JSON but not what the route reads; becomes a 422 naming the fields."""
+
+    def __init__(self, errors: list[dict[str, str]]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+@bp.errorhandler(InvalidBody)
+def _invalid_body(error: InvalidBody):
+    return _invalid(error.errors)
+
+
+def _body_as(model: type[Body]) -> Body:
+    """The body read as `model`, or a 4xx saying what is wrong with it."""
+    data = _json_body()
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise InvalidBody(field_errors(error)) from None
+
+
 def _invalid(errors: list[dict[str, str]]):
     detail = "; ".join(f"{e['field']} {e['message']}" for e in errors)
     return problem(422, "Invalid request", detail, errors=errors)
@@ -140,11 +167,7 @@ def create_ticket():
         return problem(400, "Bad Request",
                        f"Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX} printable ASCII "
                        "characters, without leading or trailing spaces.")
-    data = _json_body()
-    try:
-        payload = TicketCreate.model_validate(data)
-    except ValidationError as error:
-        return _invalid(field_errors(error))
+    payload = _body_as(TicketCreate)
     user = g.api_user
     digest = _request_digest(payload)
     if key and (replayed := _replay(user.id, key, digest)):
@@ -153,19 +176,16 @@ def create_ticket():
     if contract is None:
         return _invalid([{"field": "contract", "message": f"unknown contract {payload.contract!r}"}])
     try:
-        ticket = services.open_ticket(actor=user, contract=contract, priority_code=payload.priority,
-                                      title=payload.title, description=payload.description,
-                                      now=now_utc())
-        if key:
-            db.session.add(IdempotencyKey(user_id=user.id, key=key, request_digest=digest,
-                                          ticket_id=ticket.id))
-        # Worded from what is in memory: after the commit every attribute would be read again.
-        # It is sent only once the commit has succeeded.
-        response = _ticket_response(ticket, 201, new=True, Location=_location(ticket))
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        return _domain_problem(error)
+        with committed() as opening:
+            ticket = services.open_ticket(
+                actor=user, contract=contract, priority_code=payload.priority,
+                title=payload.title, description=payload.description, now=now_utc())
+            if key:
+                db.session.add(IdempotencyKey(user_id=user.id, key=key, request_digest=digest,
+                                              ticket_id=ticket.id))
+            # Worded from what is in memory: after the commit every attribute would be read
+            # again. It is sent only once the commit has succeeded.
+            response = _ticket_response(ticket, 201, new=True, Location=_location(ticket))
     except IntegrityError:
         # Two retries with the same key raced; the other one created the ticket.
         db.session.rollback()
@@ -173,6 +193,8 @@ def create_ticket():
         if replayed is None:
             raise
         return replayed
+    if opening.refusal is not None:
+        return _domain_problem(opening.refusal)
     return response
 
 
@@ -242,24 +264,19 @@ def act_on_ticket(number: str):
     ticket = queries.get_ticket(g.api_user, number, for_update=True)
     if ticket is None:
         return problem(404, "Not Found", f"No ticket {number}.")
-    data = _json_body()
-    try:
-        payload = TicketAction.model_validate(data)
-    except ValidationError as error:
-        return _invalid(field_errors(error))
+    payload = _body_as(TicketAction)
     action = Action(payload.action)
-    try:
+    with committed() as acting:
         # May this person do this now? Asked first, as the web page does by offering the button:
         # a refused action is a 403/409 whatever its arguments.
         next_status(action, ticket.status, g.api_user.role)
-        if errors := action_field_errors(payload):
-            return _invalid(errors)
-        services.ACTIONS[action](ticket, actor=g.api_user, now=now_utc(),
-                                 **_action_arguments(action, payload))
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        return _domain_problem(error)
+        if not (errors := action_field_errors(payload)):
+            services.ACTIONS[action](ticket, actor=g.api_user, now=now_utc(),
+                                     **_action_arguments(action, payload))
+    if acting.refusal is not None:
+        return _domain_problem(acting.refusal)
+    if errors:
+        return _invalid(errors)
     return _ticket_response(ticket)
 
 
@@ -284,18 +301,12 @@ def record_outage(number: str):
     if not manages_outages(g.api_user):
         return _domain_problem(Forbidden(
             "Only technicians, team leads and admins may record outages."))
-    data = _json_body()
-    try:
-        payload = OutageCreate.model_validate(data)
-    except ValidationError as error:
-        return _invalid(field_errors(error))
-    try:
+    payload = _body_as(OutageCreate)
+    with committed() as recording:
         outage = outages.record_outage(ticket, actor=g.api_user, started_at=payload.started_at,
                                        ended_at=payload.ended_at, now=now_utc())
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        return _domain_problem(error)
+    if recording.refusal is not None:
+        return _domain_problem(recording.refusal)
     return outage_json(outage), 201
 
 
@@ -310,15 +321,11 @@ def change_outage(number: str, outage_id: int):
     outage = queries.get_outage(ticket, outage_id)
     if outage is None:
         return problem(404, "Not Found", f"Ticket {ticket.number} has no outage {outage_id}.")
-    data = _json_body()
-    try:
-        payload = OutageChange.model_validate(data)
-    except ValidationError as error:
-        return _invalid(field_errors(error))
+    payload = _body_as(OutageChange)
     if errors := outage_change_errors(payload):
         return _invalid(errors)
     given = payload.model_fields_set
-    try:
+    with committed() as changing:
         if "reason" in given:
             outages.correct_outage(
                 outage, actor=g.api_user, reason=payload.reason, now=now_utc(),
@@ -327,10 +334,8 @@ def change_outage(number: str, outage_id: int):
         else:
             outages.end_outage(outage, actor=g.api_user, ended_at=payload.ended_at,
                                now=now_utc())
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        return _domain_problem(error)
+    if changing.refusal is not None:
+        return _domain_problem(changing.refusal)
     return outage_json(outage)
 
 

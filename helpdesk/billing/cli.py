@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 import sqlalchemy as sa
+from flask import current_app
 from flask.cli import AppGroup
 
 from helpdesk.billing import exports
@@ -20,6 +21,7 @@ from helpdesk.billing.services import (
     drafts_of,
     issue_month,
 )
+from helpdesk.billing.settings import billing_settings
 from helpdesk.cli_options import instant_option
 from helpdesk.clock import is_future, now_utc, preview_notice
 from helpdesk.errors import DomainError
@@ -82,8 +84,11 @@ def close_command(month: Month, reference: str | None, at: datetime | None,
         sa.select(sa.func.count()).select_from(active_contracts_query(str(month)).subquery()))
     try:
         with progress_bar(total, f"Closing {month.label}") as progress:
+            # Each batch is committed as it is done; a preview's are rolled back below.
             summary = close_month(str(month), at=now, actor=None, contract_reference=reference,
-                                  invoice=invoice, progress=progress, commit=not preview)
+                                  seller=billing_settings(current_app.config).seller,
+                                  invoice=invoice, progress=progress,
+                                  on_batch=None if preview else db.session.commit)
     except DomainError as error:
         raise click.ClickException(error.message) from error
     finally:
@@ -137,7 +142,9 @@ def issue_command(month: Month, at: datetime | None) -> None:
         return
     try:
         with progress_bar(total, f"Issuing {month.label}") as progress:
-            numbers = issue_month(str(month), actor=None, now=now, progress=progress)
+            numbers = issue_month(str(month), actor=None, now=now,
+                                  settings=billing_settings(current_app.config),
+                                  progress=progress, on_batch=db.session.commit)
     except DomainError as error:
         raise click.ClickException(error.message) from error
     for number in numbers:
@@ -152,7 +159,7 @@ def issue_command(month: Month, at: datetime | None) -> None:
 def _preview_issue(month: Month, at: datetime) -> None:
     """Issue the drafts as of `at` in one transaction, read the numbers back, roll it back."""
     try:
-        issue_month(str(month), actor=None, now=at, commit=False)
+        issue_month(str(month), actor=None, now=at, settings=billing_settings(current_app.config))
         issued = issued_at(str(month), at)
     except DomainError as error:
         raise click.ClickException(error.message) from error

@@ -62,8 +62,9 @@ def _refuse_draft(note: CreditNote, what: str) -> None:
             f"Issue it first.")
 
 
-def _plain(number: Decimal) -> str:
-    """A rate without its trailing zeros: 20.000 → `20`, 5.500 → `5.5`."""
+def plain_rate(number: Decimal) -> str:
+    """A rate without its trailing zeros: 20.000 → `20`, 5.500 → `5.5`, as the CSV, Factur-X
+    and the API write it."""
     text = f"{number:f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
 
@@ -97,7 +98,7 @@ CSV_HEADER = ("number", "issue_date", "client", "client_vat_number", "contract",
 def csv_rows(note: CreditNote) -> Iterator[list[str]]:
     """One row per line of an issued note, text cells neutralised, amounts plain."""
     _refuse_draft(note, "CSV")
-    rate = _plain(applied_vat_rate(note))
+    rate = plain_rate(applied_vat_rate(note))
     for line, vat in zip(note.lines, line_vat(note), strict=True):
         yield [
             neutralise(note.number), note.issue_date.isoformat(),
@@ -378,7 +379,7 @@ def _trade_line(transaction: etree._Element, line: CreditNoteLine, category: str
     _add(tax, "ram:TypeCode", "VAT")
     _add(tax, "ram:CategoryCode", category)
     if rate is not None:
-        _add(tax, "ram:RateApplicablePercent", _plain(rate))
+        _add(tax, "ram:RateApplicablePercent", plain_rate(rate))
     _add(_add(settlement, "ram:SpecifiedTradeSettlementLineMonetarySummation"),
          "ram:LineTotalAmount", plain(line.amount))
 
@@ -423,7 +424,7 @@ def facturx_xml(note: CreditNote) -> bytes:
     if category == "O":
         _add(tax, "ram:ExemptionReasonCode", NOT_SUBJECT_TO_VAT)
     if rate is not None:
-        _add(tax, "ram:RateApplicablePercent", _plain(rate))
+        _add(tax, "ram:RateApplicablePercent", plain_rate(rate))
     period = _add(settlement, "ram:BillingSpecifiedPeriod")
     zone = ZoneInfo(note.timezone)
     _date(period, "ram:StartDateTime", note.period_start.astimezone(zone))

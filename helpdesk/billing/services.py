@@ -16,7 +16,6 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload
@@ -38,6 +37,7 @@ from helpdesk.billing.inputs import (
     load_contract_months,
 )
 from helpdesk.billing.models import CreditNote, CreditNoteCounter, CreditNoteLine, CreditNoteStatus
+from helpdesk.billing.settings import BillingSettings, Seller
 from helpdesk.billing.wording import line_description, reason_for
 from helpdesk.bulk import among, insert_rows
 from helpdesk.contracts.models import Contract
@@ -50,6 +50,8 @@ NUMBER_PREFIX = "AV"
 INVOICE_NUMBER_MAX = 64
 
 Progress = Callable[[int], None]
+# Called once a batch is flushed: where the edge commits it, so that each batch is a transaction.
+BatchDone = Callable[[], None]
 
 
 class Outcome:
@@ -85,10 +87,6 @@ class InvoiceReference:
     issued_on: date | None = None
 
 
-def seller_identity() -> dict:
-    config = current_app.config
-    return {"name": config["SELLER_NAME"], "address": config["SELLER_ADDRESS"],
-            "company_id": config["SELLER_COMPANY_ID"], "vat_number": config["SELLER_VAT_NUMBER"]}
 
 
 def client_identity(organisation: Organisation) -> dict:
@@ -132,13 +130,16 @@ def _compute(inputs: ContractMonth, month: str) -> CreditComputation:
                           inputs.outages, month)
 
 
-def close_month(month: str, *, at: datetime, actor: User | None = None,
+def close_month(month: str, *, at: datetime, seller: Seller, actor: User | None = None,
                 contract_reference: str | None = None,
                 invoice: InvoiceReference = InvoiceReference(),
-                progress: Progress | None = None, commit: bool = True) -> CloseSummary:
-    """Close `month` for every contract in force then (or one), a batch of contracts per
-    transaction; the caller's session is committed after each batch. With `commit=False` each
-    batch is only flushed, for a caller that rolls the lot back (a preview)."""
+                progress: Progress | None = None,
+                on_batch: BatchDone | None = None) -> CloseSummary:
+    """Close `month` for every contract in force then (or one), a batch of contracts at a time.
+    Each batch is written, then handed to `on_batch`: the command line and the page commit
+    there, so that a failure loses only the batch under way and the session lets go of what
+    each batch loaded. Without it the batches stay in the caller's transaction (a preview rolls
+    them back)."""
     invoice = check_invoice(invoice)
     query = active_contracts_query(month)
     if contract_reference is not None:
@@ -148,7 +149,7 @@ def close_month(month: str, *, at: datetime, actor: User | None = None,
             raise DomainError("There is no contract %(reference)s.", field="contract",
                               reference=contract_reference)
     summary = CloseSummary(month)
-    seller = seller_identity()
+    seller_identity = seller.identity()
     # Read once: the session lets go of every object, the actor too, after each batch.
     actor_id = actor.id if actor is not None else None
     ids = list(db.session.scalars(query.with_only_columns(Contract.id)))
@@ -173,13 +174,14 @@ def close_month(month: str, *, at: datetime, actor: User | None = None,
             # and left alone; one being replaced is gone when the issuer gets it.
             notes = notes.with_for_update()
         existing = {note.contract_id: note for note in db.session.execute(notes)}
-        drafts = _Drafts(month=month, at=at, actor_id=actor_id, invoice=invoice, seller=seller)
+        drafts = _Drafts(month=month, at=at, actor_id=actor_id, invoice=invoice,
+                          seller=seller_identity)
         closings = [_close_contract(inputs, month, at=at, drafts=drafts,
                                     existing=existing.get(inputs.contract.id))
                     for inputs in months]
         summary.results.extend(drafts.write(closings))
-        if commit:
-            db.session.commit()
+        if on_batch is not None:
+            on_batch()
         # Streamed: what a batch loaded is let go before the next one.
         db.session.expunge_all()
         if progress is not None:
@@ -338,7 +340,8 @@ def format_credit_note_number(year: int, number: int) -> str:
     return f"{NUMBER_PREFIX}-{year}-{number:04d}"
 
 
-def issue_credit_note(note_id: int, *, actor: User | None, now: datetime) -> CreditNote:
+def issue_credit_note(note_id: int, *, actor: User | None, now: datetime,
+                      settings: BillingSettings) -> CreditNote:
     """Number and freeze one draft. The caller commits; until then the number is held."""
     if actor is not None and not manages_billing(actor):
         raise DomainError("Only finance and admins may issue credit notes.")
@@ -352,7 +355,7 @@ def issue_credit_note(note_id: int, *, actor: User | None, now: datetime) -> Cre
     if note.is_issued:
         raise Conflict("Credit note %(number)s was already issued on %(date)s.",
                        number=note.number, date=note.issue_date.isoformat())
-    issue_date = now.astimezone(ZoneInfo(current_app.config["BILLING_TIMEZONE"])).date()
+    issue_date = now.astimezone(ZoneInfo(settings.timezone)).date()
     number = _next_number(issue_date.year)
     note.status = CreditNoteStatus.ISSUED
     note.sequence_year, note.sequence_number = issue_date.year, number
@@ -361,7 +364,7 @@ def issue_credit_note(note_id: int, *, actor: User | None, now: datetime) -> Cre
     note.issued_at = now
     note.issued_by_id = actor.id if actor else None
     # The identities printed are those of the day the note is issued.
-    note.seller = seller_identity()
+    note.seller = settings.seller.identity()
     note.client = client_identity(note.organisation)
     db.session.flush()
     record_audit(actor=actor, now=now, entity="credit_note", entity_id=note.id, action="issue",
@@ -376,22 +379,25 @@ def drafts_of(month: str) -> list[int]:
         .order_by(CreditNote.contract_reference)))
 
 
-def issue_month(month: str, *, actor: User | None, now: datetime,
-                progress: Progress | None = None, commit: bool = True) -> list[str]:
-    """Issue every draft of the month, each in its own transaction; the numbers issued. With
-    `commit=False` each is only flushed, for a caller that rolls the lot back (a preview)."""
+def issue_month(month: str, *, actor: User | None, now: datetime, settings: BillingSettings,
+                progress: Progress | None = None,
+                on_batch: BatchDone | None = None) -> list[str]:
+    """Issue every draft of the month; the numbers issued. Each draft is a batch of its own,
+    handed to `on_batch` once issued: the command line and the page commit there, so that each
+    number is taken in its own transaction. Without it the drafts stay in the caller's
+    transaction (a preview rolls them back)."""
     numbers = []
     for note_id in drafts_of(month):
         try:
-            note = issue_credit_note(note_id, actor=actor, now=now)
+            note = issue_credit_note(note_id, actor=actor, now=now, settings=settings)
         except (Conflict, NotFound):  # issued, or replaced, meanwhile by someone else
-            # Nothing was written for this one; rolling back lets go of its lock.
-            if commit:
-                db.session.rollback()
+            # Nothing was written for this one: ending its transaction only lets go of its lock.
+            if on_batch is not None:
+                on_batch()
             continue
         numbers.append(note.number)
-        if commit:
-            db.session.commit()
+        if on_batch is not None:
+            on_batch()
         if progress is not None:
             progress(1)
     return numbers

@@ -1,6 +1,16 @@
 """Billing pages: finance closes months and issues credit notes; clients read theirs."""
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -25,12 +35,13 @@ from helpdesk.billing.services import (
     issue_credit_note,
     issue_month,
 )
+from helpdesk.billing.settings import billing_settings
 from helpdesk.clock import now_utc
 from helpdesk.db import MAX_ROW_ID
-from helpdesk.errors import DomainError
 from helpdesk.extensions import db
 from helpdesk.formatting import money, month_label, viewer_zone
 from helpdesk.month import Month, MonthError
+from helpdesk.transaction import committed
 from helpdesk.web.errors import error_message
 from helpdesk.web.months import month_in_query, refusal
 
@@ -197,14 +208,15 @@ def close():
     back = (url_for("billing.contract_month", month=str(month), reference=reference)
             if reference else url_for("billing.index", month=str(month)))
     invoice = InvoiceReference(form.invoice_number.data or None, form.invoice_date.data)
-    try:
-        summary = close_month(str(month), at=now_utc(), actor=_actor(), contract_reference=reference,
-                              invoice=invoice)
-    except DomainError as error:
+    with committed() as closing:
+        summary = close_month(str(month), at=now_utc(), actor=_actor(),
+                              contract_reference=reference, invoice=invoice,
+                              seller=billing_settings(current_app.config).seller,
+                              on_batch=db.session.commit)
+    if closing.refusal is not None:
         # Closing commits a batch at a time and lets go of what it loaded: what was signed in is
         # reloaded by the next request, so the message goes there.
-        db.session.rollback()
-        flash(_("Not closed: %(reason)s", reason=error_message(error)), "error")
+        flash(_("Not closed: %(reason)s", reason=error_message(closing.refusal)), "error")
         return redirect(back)
     _flash_closing(summary)
     return redirect(back)
@@ -224,11 +236,13 @@ def issue_all():
         flash(_("Nothing issued: the drafts of %(month)s changed since the page was shown. "
                 "Review them and issue again.", month=month_label(month)), "error")
         return redirect(back)
-    try:
-        numbers = issue_month(str(month), actor=_actor(), now=now_utc())
-    except DomainError as error:
-        db.session.rollback()
-        flash(_("Nothing more issued: %(reason)s", reason=error_message(error)), "error")
+    with committed() as issuing:
+        numbers = issue_month(str(month), actor=_actor(), now=now_utc(),
+                              settings=billing_settings(current_app.config),
+                              on_batch=db.session.commit)
+    if issuing.refusal is not None:
+        flash(_("Nothing more issued: %(reason)s", reason=error_message(issuing.refusal)),
+              "error")
         return redirect(back)
     if not numbers:
         flash(_("No draft of %(month)s was left to issue.", month=month_label(month)), "info")
@@ -248,12 +262,11 @@ def issue(note_id: int):
     if not IssueForm().validate_on_submit():
         flash(_("Not issued: the form expired. Reload the page and try again."), "error")
         return redirect(back)
-    try:
-        number = issue_credit_note(note.id, actor=_actor(), now=now_utc()).number
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        flash(_("Not issued: %(reason)s", reason=error_message(error)), "error")
+    with committed() as issuing:
+        number = issue_credit_note(note.id, actor=_actor(), now=now_utc(),
+                                   settings=billing_settings(current_app.config)).number
+    if issuing.refusal is not None:
+        flash(_("Not issued: %(reason)s", reason=error_message(issuing.refusal)), "error")
     else:
         flash(_("Credit note %(number)s issued.", number=number), "success")
     return redirect(back)

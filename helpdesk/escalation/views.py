@@ -17,7 +17,6 @@ from helpdesk.accounts.models import Organisation
 from helpdesk.clock import now_utc
 from helpdesk.contracts.models import Contract, Metric
 from helpdesk.db import MAX_ROW_ID
-from helpdesk.errors import DomainError
 from helpdesk.escalation import queries
 from helpdesk.escalation.forms import ReadForm, WaiveForm
 from helpdesk.escalation.messages import notification_subject
@@ -26,6 +25,7 @@ from helpdesk.escalation.services import mark_notifications_read, waive_breach
 from helpdesk.extensions import db
 from helpdesk.formatting import month_label, viewer_zone
 from helpdesk.month import Month
+from helpdesk.transaction import committed
 from helpdesk.web.errors import error_message
 from helpdesk.web.months import month_in_query
 
@@ -121,12 +121,10 @@ def waive(breach_id: int):
             for error in errors:
                 flash(_("Not waived: %(reason)s", reason=error), "error")
         return redirect(back)
-    try:
+    with committed() as waiving:
         waive_breach(breach, actor=current_user, reason=form.reason.data, now=now_utc())
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        flash(_("Not waived: %(reason)s", reason=error_message(error)), "error")
+    if waiving.refusal is not None:
+        flash(_("Not waived: %(reason)s", reason=error_message(waiving.refusal)), "error")
     else:
         flash(_("Breach of %(ticket)s (%(clock)s) waived.", ticket=breach.ticket.number,
                 clock=breach.metric.value.upper()), "success")

@@ -16,6 +16,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from werkzeug.datastructures import FileStorage
 
 from helpdesk.accounts.access import (
@@ -35,7 +36,6 @@ from helpdesk.clock import now_utc
 from helpdesk.contracts import queries as contract_queries
 from helpdesk.db import MAX_ROW_ID
 from helpdesk.errors import DomainError
-from helpdesk.extensions import db
 from helpdesk.formatting import viewer_zone
 from helpdesk.tickets import outages, queries, services, wording
 from helpdesk.tickets.attachments import StoredFile, store_file, stored_path
@@ -64,6 +64,7 @@ from helpdesk.tickets.queue import (
 )
 from helpdesk.tickets.queue import countdown as queue_countdown
 from helpdesk.tickets.workflow import Action, allowed_actions, status_label
+from helpdesk.transaction import committed
 from helpdesk.web.errors import error_message
 
 bp = Blueprint("tickets", __name__)
@@ -137,6 +138,12 @@ def _ticket_or_404(number: str, *, for_update: bool = False) -> Ticket:
     if ticket is None:
         abort(404)
     return ticket
+
+
+def _refused(form: FlaskForm, refusal: DomainError, number: str) -> Ticket:
+    """Show the refusal on the form, and read the ticket again: the rollback expired it."""
+    _apply_domain_error(form, refusal)
+    return _ticket_or_404(number)
 
 
 def _apply_domain_error(form, error: DomainError) -> None:
@@ -288,19 +295,15 @@ def new():
     form.set_contracts(contracts)
     if form.validate_on_submit():
         contract = contract_queries.get_contract(current_user, form.contract.data)
-        try:
-            with _upload(form.attachment.data) as attachment:
-                ticket = services.open_ticket(
-                    actor=current_user, contract=contract, priority_code=form.priority_code,
-                    title=form.title.data, description=form.description.data, now=now,
-                    attachment=attachment)
-                db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            _apply_domain_error(form, error)
-        else:
+        with committed() as opening:
+            ticket = services.open_ticket(
+                actor=current_user, contract=contract, priority_code=form.priority_code,
+                title=form.title.data, description=form.description.data, now=now,
+                attachment=opening.hold(_upload(form.attachment.data)))
+        if opening.refusal is None:
             flash(_("Incident %(number)s recorded.", number=ticket.number), "success")
             return redirect(url_for("tickets.show", number=ticket.number))
+        _apply_domain_error(form, opening.refusal)
     status = 400 if form.is_submitted() else 200
     guarantees = {contract.reference: [wording.guarantee(priority)
                                        for priority in contract.current_version.priorities]
@@ -331,21 +334,16 @@ def act(number: str, action: str):
         flash(_("You cannot %(action)s this ticket now.", action=action.value), "error")
         return _render_ticket(ticket, status=409)
     if form.validate_on_submit():
-        try:
+        with committed() as acting:
             kwargs = arguments(form)
             upload = form.attachment.data if "attachment" in form else None
-            with _upload(upload) as attachment:
-                if attachment is not None:
-                    kwargs["attachment"] = attachment
-                services.ACTIONS[action](ticket, actor=current_user, now=now_utc(), **kwargs)
-                db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            _apply_domain_error(form, error)
-            ticket = _ticket_or_404(number)
-        else:
+            if (attachment := acting.hold(_upload(upload))) is not None:
+                kwargs["attachment"] = attachment
+            services.ACTIONS[action](ticket, actor=current_user, now=now_utc(), **kwargs)
+        if acting.refusal is None:
             flash(str(ACTION_DONE[action]), "success")
             return redirect(url_for("tickets.show", number=ticket.number))
+        ticket = _refused(form, acting.refusal, number)
     return _render_ticket(ticket, (action, form), status=400)
 
 
@@ -369,17 +367,13 @@ def record_outage(number: str):
     ticket = _ticket_or_404(number, for_update=True)
     form = RecordOutageForm()
     if form.validate_on_submit():
-        try:
+        with committed() as recording:
             outages.record_outage(ticket, actor=current_user, started_at=form.started_at.data,
                                   ended_at=form.ended_at.data, now=now_utc())
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            _apply_domain_error(form, error)
-            ticket = _ticket_or_404(number)
-        else:
+        if recording.refusal is None:
             flash(_("Outage recorded."), "success")
             return redirect(url_for("tickets.show", number=ticket.number, _anchor="outages"))
+        ticket = _refused(form, recording.refusal, number)
     return _render_ticket(ticket, status=400, outage_form=("record", form))
 
 
@@ -393,14 +387,10 @@ def change_outage(number: str, outage_id: int, change: str):
     form_class, use_case, done = OUTAGE_CHANGES[change]
     form = form_class()
     if form.validate_on_submit():
-        try:
+        with committed() as changing:
             use_case(outage, form, now_utc())
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            _apply_domain_error(form, error)
-            ticket = _ticket_or_404(number)
-        else:
+        if changing.refusal is None:
             flash(str(done), "success")
             return redirect(url_for("tickets.show", number=ticket.number, _anchor="outages"))
+        ticket = _refused(form, changing.refusal, number)
     return _render_ticket(ticket, status=400, outage_form=(f"{change}-{outage_id}", form))

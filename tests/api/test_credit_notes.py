@@ -13,6 +13,7 @@ from helpdesk.billing.services import InvoiceReference, close_month, issue_credi
 from helpdesk.escalation.jobs import run_sweep
 from helpdesk.extensions import db
 from tests.api.helpers import assert_problem, bearer, open_ticket
+from tests.billing.conftest import settings
 
 OPENED = datetime(2026, 10, 5, 6, 0, tzinfo=UTC)  # 08:00 in Paris
 AFTER_OCTOBER = datetime(2026, 10, 31, 23, 0, tzinfo=UTC)  # midnight in Paris
@@ -25,12 +26,14 @@ def october(app, world):
     open_ticket(app, requester=world.other_client, contract="CT-OTHER", now=OPENED)
     run_sweep(app, now=AFTER_OCTOBER, name="test")
     with app.app_context():
-        close_month("2026-10", at=AFTER_OCTOBER, contract_reference="CT-SHOP",
+        close_month("2026-10", seller=settings().seller, at=AFTER_OCTOBER,
+                    contract_reference="CT-SHOP",
                     invoice=InvoiceReference("F-2026-0042", date(2026, 10, 31)))
-        close_month("2026-10", at=AFTER_OCTOBER, contract_reference="CT-OTHER")
+        close_month("2026-10", seller=settings().seller, at=AFTER_OCTOBER,
+                    contract_reference="CT-OTHER")
         note = db.session.scalar(sa.select(CreditNote).where(
             CreditNote.contract_reference == "CT-SHOP"))
-        issue_credit_note(note.id, actor=None, now=ISSUED)
+        issue_credit_note(note.id, settings=settings(), actor=None, now=ISSUED)
         db.session.commit()
     return shop
 

@@ -5,8 +5,10 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from flask import current_app
 
 from helpdesk.accounts.roles import Role
+from helpdesk.billing.settings import BillingSettings, billing_settings
 from helpdesk.contracts.models import Metric, PenaltyRule
 from helpdesk.escalation.services import sweep_batch
 from helpdesk.extensions import db
@@ -19,6 +21,11 @@ PARIS = ZoneInfo("Europe/Paris")
 
 def paris(*args) -> datetime:
     return datetime(*args, tzinfo=PARIS).astimezone(UTC)
+
+
+def settings() -> BillingSettings:
+    """The seller and billing zone of the application in context, as its edges read them."""
+    return billing_settings(current_app.config)
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ from helpdesk.errors import Conflict
 from helpdesk.extensions import db
 from helpdesk.tickets import services
 from tests import factories
-from tests.billing.conftest import paris, sweep
+from tests.billing.conftest import paris, settings, sweep
 
 ROOT = Path(__file__).resolve().parents[2]
 PRIORITIES = [("P1", "Critique", "24x7", 2, 8)]
@@ -57,7 +57,8 @@ def drafts(*, count: int, organisations: int = 8, month: str = "2026-10") -> lis
                              now=paris(2026, 10, 5, 8, 0))
     sweep(paris(2026, 11, 1, 0, 0))
     db.session.commit()
-    close_month(month, at=paris(2026, 11, 1, 0, 0))
+    close_month(month, seller=settings().seller, at=paris(2026, 11, 1, 0, 0),
+                on_batch=db.session.commit)
     return list(db.session.scalars(sa.select(CreditNote.id).where(
         CreditNote.month == month, CreditNote.status == CreditNoteStatus.DRAFT)
         .order_by(CreditNote.id)))
@@ -82,7 +83,9 @@ def issue_the_month(args) -> dict:
     app = create_app()
     _announce(args.wait)
     with app.app_context():
-        return {"numbers": issue_month(args.month, actor=None, now=args.at)}
+        # As `flask billing issue` does: each number in a transaction of its own.
+        return {"numbers": issue_month(args.month, settings=settings(), actor=None, now=args.at,
+                                       on_batch=db.session.commit)}
 
 
 def issue_notes(args) -> dict:
@@ -94,7 +97,7 @@ def issue_notes(args) -> dict:
     with app.app_context():
         for note_id in ids:
             try:
-                note = issue_credit_note(note_id, actor=None, now=args.at)
+                note = issue_credit_note(note_id, settings=settings(), actor=None, now=args.at)
             except Conflict:  # issued meanwhile by another process
                 db.session.rollback()
                 refused.append(note_id)

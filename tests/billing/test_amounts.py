@@ -22,7 +22,7 @@ from helpdesk.contracts.models import Metric
 from helpdesk.extensions import db
 from helpdesk.formatting import money
 from tests.api.helpers import api_token, bearer
-from tests.billing.conftest import worked_example
+from tests.billing.conftest import settings, worked_example
 from tests.billing.test_exports import transient_note
 from tests.billing.test_pages import AFTER_OCTOBER, OCTOBER, Browser, outside, text
 
@@ -47,8 +47,8 @@ def note_id(ledger, clock) -> int:
     clock.freeze(AFTER_OCTOBER)
     db.session.merge(ledger["contract"]).current_version.monthly_fee = FEE
     worked_example(ledger)
-    close_month(OCTOBER, at=AFTER_OCTOBER)
-    issue_month(OCTOBER, actor=None, now=AFTER_OCTOBER)
+    close_month(OCTOBER, seller=settings().seller, at=AFTER_OCTOBER)
+    issue_month(OCTOBER, settings=settings(), actor=None, now=AFTER_OCTOBER)
     note_id = db.session.scalar(sa.select(CreditNote.id).where(
         CreditNote.contract_reference == "CT-SHOP", CreditNote.month == OCTOBER))
     db.session.commit()  # ends the transaction, so that requests may write (SQLite)

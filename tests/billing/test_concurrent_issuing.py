@@ -21,7 +21,7 @@ from helpdesk.billing import services
 from helpdesk.billing.models import CreditNote, CreditNoteCounter, CreditNoteStatus
 from helpdesk.billing.services import close_month, issue_credit_note
 from helpdesk.extensions import db
-from tests.billing.conftest import paris
+from tests.billing.conftest import paris, settings
 from tests.billing.issuer import drafts, start
 
 pytestmark = pytest.mark.skipif(
@@ -109,7 +109,7 @@ def test_closing_again_while_the_draft_is_being_issued_never_loses_the_issued_no
         with app.app_context():
             db.session.execute(sa.text("SET LOCAL lock_timeout = '3s'"))
             try:
-                issue_credit_note(note_id, actor=None, now=ISSUE_AT)
+                issue_credit_note(note_id, settings=settings(), actor=None, now=ISSUE_AT)
                 db.session.commit()
             except OperationalError:  # the closing holds the note: the issue waits, as it should
                 db.session.rollback()
@@ -117,7 +117,8 @@ def test_closing_again_while_the_draft_is_being_issued_never_loses_the_issued_no
 
     monkeypatch.setattr(services, "_compute", issue_meanwhile)
     with app.app_context():
-        close_month("2026-10", at=paris(2026, 11, 20, 9, 0))
+        close_month("2026-10", seller=settings().seller, at=paris(2026, 11, 20, 9, 0),
+                    on_batch=db.session.commit)
     with app.app_context():
         issued = list(db.session.scalars(sa.select(CreditNote.number).where(
             CreditNote.status == CreditNoteStatus.ISSUED)))

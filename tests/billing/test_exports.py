@@ -30,7 +30,7 @@ from helpdesk.billing.services import InvoiceReference, close_month, issue_month
 from helpdesk.billing.wording import VAT_EXEMPT_MENTION
 from helpdesk.contracts.models import Contract
 from helpdesk.extensions import db
-from tests.billing.conftest import paris, worked_example
+from tests.billing.conftest import paris, settings, worked_example
 
 AFTER_OCTOBER = paris(2026, 11, 1, 0, 0)
 ISSUE_DAY = paris(2026, 11, 3, 10, 0)
@@ -51,9 +51,9 @@ def close_and_issue(ledger, *, subject_to_vat: bool = True, issue: bool = True) 
     if not subject_to_vat:
         db.session.merge(ledger["contract"]).current_version.credits_subject_to_vat = False
         db.session.commit()
-    close_month("2026-10", at=AFTER_OCTOBER, invoice=INVOICE)
+    close_month("2026-10", seller=settings().seller, at=AFTER_OCTOBER, invoice=INVOICE)
     if issue:
-        issue_month("2026-10", actor=None, now=ISSUE_DAY)
+        issue_month("2026-10", settings=settings(), actor=None, now=ISSUE_DAY)
     return note_of()
 
 
@@ -215,8 +215,8 @@ def test_pdf_says_the_credits_are_outside_vat_and_shows_no_vat_amount(ledger):
 
 def test_pdf_relates_to_the_period_invoice_when_finance_gave_no_number(ledger):
     worked_example(ledger)
-    close_month("2026-10", at=AFTER_OCTOBER)
-    issue_month("2026-10", actor=None, now=ISSUE_DAY)
+    close_month("2026-10", seller=settings().seller, at=AFTER_OCTOBER)
+    issue_month("2026-10", settings=settings(), actor=None, now=ISSUE_DAY)
     assert "Relates to the invoice of 2026-10 under contract CT-SHOP" in pdf_text(
         render_pdf(note_of()))
 

@@ -21,7 +21,7 @@ from helpdesk.escalation.models import Breach
 from helpdesk.escalation.services import waive_breach
 from helpdesk.extensions import db
 from tests.api.helpers import sign_in
-from tests.billing.conftest import open_ticket, paris, sweep, worked_example
+from tests.billing.conftest import open_ticket, paris, settings, sweep, worked_example
 from tests.conftest import csrf_token
 
 OCTOBER = "2026-10"
@@ -108,7 +108,7 @@ def note_of(reference: str = "CT-SHOP") -> int:
 def closed() -> int:
     """Close October as of AFTER_OCTOBER through the service; CT-SHOP's draft's id. Ends the
     transaction, so that requests may write (SQLite holds one writer at a time)."""
-    close_month(OCTOBER, at=AFTER_OCTOBER)
+    close_month(OCTOBER, seller=settings().seller, at=AFTER_OCTOBER)
     draft = note_of()
     db.session.commit()
     return draft
@@ -116,7 +116,8 @@ def closed() -> int:
 
 def issued() -> int:
     draft = closed()
-    issue_month(OCTOBER, actor=None, now=AFTER_OCTOBER)
+    issue_month(OCTOBER, settings=settings(), actor=None, now=AFTER_OCTOBER,
+                on_batch=db.session.commit)
     return draft
 
 
@@ -216,8 +217,11 @@ def test_unknown_credit_notes_are_404(books, browser, note_id):
 def test_a_client_lists_only_its_issued_notes(app, ledger, books, browser):
     both_contracts_drafted(ledger)
     other = note_of("CT-OTHER")
-    issue_month(OCTOBER, actor=None, now=AFTER_OCTOBER)  # CT-OTHER 0001, CT-SHOP 0002
-    close_month("2026-09", at=AFTER_OCTOBER)  # nothing owed: no note
+    # CT-OTHER 0001, CT-SHOP 0002
+    issue_month(OCTOBER, settings=settings(), actor=None, now=AFTER_OCTOBER,
+                on_batch=db.session.commit)
+    close_month("2026-09", seller=settings().seller, at=AFTER_OCTOBER,
+                on_batch=db.session.commit)  # nothing owed: no note
     page = as_person(browser, books, "client").get("/billing/my/credit-notes").get_data(
         as_text=True)
     assert "AV-2026-0002" in page and "AV-2026-0001" not in page
@@ -291,7 +295,8 @@ def test_the_month_page_shows_drafts_and_issued_notes(books, browser):
         as_text=True)
     assert rows(page)["CT-SHOP"][4] == "draft €300.00"
     assert "Issue 1 draft — numbers are final" in page
-    issue_month(OCTOBER, actor=None, now=AFTER_OCTOBER)
+    issue_month(OCTOBER, settings=settings(), actor=None, now=AFTER_OCTOBER,
+                on_batch=db.session.commit)
     page = browser.get(f"/billing/?month={OCTOBER}").get_data(as_text=True)
     assert rows(page)["CT-SHOP"][4] == "AV-2026-0001 issued 2 Nov 2026"
     assert "numbers are final" not in page
@@ -500,7 +505,8 @@ def both_contracts_drafted(ledger) -> None:
                 client="other_client")
     sweep(AFTER_OCTOBER)
     db.session.commit()
-    close_month(OCTOBER, at=AFTER_OCTOBER)
+    close_month(OCTOBER, seller=settings().seller, at=AFTER_OCTOBER,
+                on_batch=db.session.commit)
 
 
 def test_issuing_every_draft_of_the_month(app, ledger, books, browser):
@@ -646,7 +652,8 @@ def test_the_report_shows_credits_only_once_issued(books, browser):
     content = main(browser.get(f"/billing/my/report?month={OCTOBER}").get_data(as_text=True))
     assert "No credit note has been issued for this month yet." in content
     assert "300.00" not in content
-    issue_month(OCTOBER, actor=None, now=AFTER_OCTOBER)
+    issue_month(OCTOBER, settings=settings(), actor=None, now=AFTER_OCTOBER,
+                on_batch=db.session.commit)
     content = main(browser.get(f"/billing/my/report?month={OCTOBER}").get_data(as_text=True))
     assert ("AV-2026-0001 (CT-SHOP, issued 2026-11-02): €300.00 excl. VAT, "
             "€360.00 incl. VAT") in content

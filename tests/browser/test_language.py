@@ -12,6 +12,7 @@ from helpdesk.clock import now_utc
 from helpdesk.demo.load import load_demo
 from helpdesk.extensions import db
 from helpdesk.month import Month
+from tests.billing.conftest import settings
 from tests.browser.helpers import sign_in
 
 pytestmark = pytest.mark.browser
@@ -49,10 +50,10 @@ def demo(app):
         now = now_utc()
         load_demo(now=now)
         month = str(Month.of(now, "Europe/Paris").previous())
-        close_month(month, at=now)
+        close_month(month, seller=settings().seller, at=now)
         note = db.session.scalar(sa.select(CreditNote).where(CreditNote.month == month)
                                  .order_by(CreditNote.id))
-        issue_credit_note(note.id, actor=None, now=now)
+        issue_credit_note(note.id, settings=settings(), actor=None, now=now)
         db.session.commit()
         return {"month": month, "note": note.id, "contract": note.contract_reference}
 

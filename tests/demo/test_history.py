@@ -17,6 +17,7 @@ from helpdesk.escalation.models import Breach, EscalationEvent, Notification
 from helpdesk.extensions import db
 from helpdesk.month import Month
 from helpdesk.tickets.models import Outage, SlaClock, Ticket, TicketEvent
+from tests.billing.conftest import settings
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 PARIS = ZoneInfo("Europe/Paris")
@@ -128,7 +129,7 @@ def test_closing_the_previous_month_drafts_breach_and_availability_lines(app):
         loaded()
         waived = next(b for b in breaches() if b.is_waived)
         waived_id, waived_ticket = waived.id, waived.ticket.number  # closing expunges the session
-        summary = close_month("2026-10", at=NOW)
+        summary = close_month("2026-10", seller=settings().seller, at=NOW)
         assert {r.contract_reference: r.outcome for r in summary.results} == {
             "CT-2026-001": Outcome.DRAFTED, "CT-2026-002": Outcome.DRAFTED}
         note = db.session.scalar(sa.select(CreditNote).where(
@@ -154,5 +155,5 @@ def test_history_of_any_month_closes_into_drafts(app, now):
         month = report.history.month
         assert (report.history.tickets, report.history.breaches) == (12, 5)
         assert [b.billing_month for b in breaches()] == [month] * 5
-        summary = close_month(month, at=now)
+        summary = close_month(month, seller=settings().seller, at=now)
         assert summary.count(Outcome.DRAFTED) == 2

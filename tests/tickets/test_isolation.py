@@ -31,6 +31,7 @@ from tests.api.helpers import (
     row_counts,
     sign_in,
 )
+from tests.billing.conftest import settings
 from tests.conftest import CSRF_PATTERN, csrf_token
 
 ROLES = ("anonymous", "client", "finance", "tech", "lead", "admin")
@@ -365,9 +366,11 @@ def credit_note(app, world, breach):
     """Last month closed for the shop's contract, and its credit note issued."""
     with app.app_context():
         month = db.session.get(Breach, breach).billing_month
-        close_month(month, at=now_utc(), contract_reference=world.contract)
-        [number] = issue_month(month, actor=None, now=now_utc())
+        close_month(month, seller=settings().seller, at=now_utc(),
+                    contract_reference=world.contract)
+        [number] = issue_month(month, settings=settings(), actor=None, now=now_utc())
         note = db.session.scalar(sa.select(CreditNote.id).where(CreditNote.number == number))
+        db.session.commit()
         return {"note": note, "month": month}
 
 
