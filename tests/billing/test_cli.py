@@ -231,7 +231,8 @@ def billing_state(app) -> tuple:
 
 
 def test_close_with_a_future_instant_previews_the_drafts_and_writes_nothing(app, runner,
-                                                                           october):
+                                                                           october, clock, now):
+    clock.freeze(now)  # the preview prints "now" to the second
     before = billing_state(app)
     result = run(runner, "close", "--month", "2026-10", "--at", "2026-12-15T10:00:00+01:00")
     assert result.exit_code == 0, result.output
@@ -275,7 +276,8 @@ def test_close_once_the_month_has_ended_by_the_clock(app, runner, october, clock
 
 
 def test_issue_with_a_future_instant_previews_the_numbers_and_writes_nothing(app, runner,
-                                                                            october):
+                                                                            october, clock, now):
+    clock.freeze(now)  # the preview prints "now" to the second
     close(runner)
     before = billing_state(app)
     result = run(runner, "issue", "--month", "2026-10", "--at", "2027-01-01T00:30:00+01:00")
