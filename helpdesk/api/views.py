@@ -4,7 +4,8 @@ import binascii
 import hashlib
 import json
 import re
-from typing import TypeVar
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, g, request, url_for
@@ -91,6 +92,7 @@ def _json_body() -> dict:
 
 
 Body = TypeVar("Body", bound=BaseModel)
+Row = TypeVar("Row")
 
 
 class InvalidBody(Exception):
@@ -339,20 +341,25 @@ def change_outage(number: str, outage_id: int):
     return outage_json(outage)
 
 
+def _month_list(key: str, rows_of: Callable[[str], Iterable[Row]],
+                as_json: Callable[[Row], dict[str, Any]]) -> dict[str, Any]:
+    """Finance's lists of a month (`?month=YYYY-MM`): {"month": …, key: [...]}."""
+    month = str(month_argument())
+    return {"month": month, key: [as_json(row) for row in rows_of(month)]}
+
+
 @bp.get("/breaches")
 @api_role_required(*FINANCE)
 def list_breaches():
-    month = str(month_argument())
-    rows = escalation_queries.breaches(month=month)
-    return {"month": month, "breaches": [breach_json(b) for b in rows]}
+    return _month_list("breaches", lambda month: escalation_queries.breaches(month=month),
+                       breach_json)
 
 
 @bp.get("/credit-notes")
 @api_role_required(*FINANCE)
 def list_credit_notes():
-    month = str(month_argument())
-    notes = notes_of_month(month, issued_only=False)
-    return {"month": month, "credit_notes": [credit_note_json(note) for note in notes]}
+    return _month_list("credit_notes", lambda month: notes_of_month(month, issued_only=False),
+                       credit_note_json)
 
 
 @bp.get("/openapi.json")
