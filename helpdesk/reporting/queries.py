@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import QueryableAttribute, selectinload
 
 from helpdesk.accounts.models import Organisation
 from helpdesk.contracts.models import Contract, Metric, Priority
@@ -70,7 +70,7 @@ class Scope:
     priority_code: str | None = None
 
 
-def _bucket(column: sa.ColumnElement[datetime], period: Period) -> sa.Case[int]:
+def _bucket(column: QueryableAttribute[datetime | None], period: Period) -> sa.Case[int]:
     """The index of the month `column` falls in; NULL outside the period (or when NULL)."""
     return sa.case((column < period.start, None),
                    *[(column < bound, index) for index, bound in enumerate(period.bounds[1:])])

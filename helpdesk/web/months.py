@@ -1,6 +1,7 @@
 """Months people type on pages (a form field, a query string): `helpdesk.month.Month` reads them,
 this says what is wrong in the reader's language."""
 from collections.abc import Callable
+from typing import TypeAlias
 
 from flask import flash, request
 from flask_babel import LazyString
@@ -16,7 +17,7 @@ BOUNDS_MESSAGE = _l("The month must lie between %(first)s and %(last)s.", first=
 
 
 # What a person is told: a plain or a lazily translated message.
-Message = str | LazyString
+Message: TypeAlias = str | LazyString
 
 
 def refusal(error: MonthError, shape_message: Message) -> Message:
