@@ -13,6 +13,7 @@ from enum import Enum
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import DeclarativeBase
 
 from helpdesk.extensions import db
 
@@ -35,7 +36,8 @@ def among(column: sa.ColumnElement, ids: Iterable[int]) -> sa.ColumnElement[bool
     return column.in_(ids)
 
 
-def insert_rows(model, rows: Sequence[dict], *, with_ids: bool = False) -> list[int]:
+def insert_rows(model: type[DeclarativeBase], rows: Sequence[dict], *,
+                with_ids: bool = False) -> list[int]:
     """Insert `rows` (dicts with the same keys); with `with_ids`, the new ids in row order."""
     if not rows:
         return []
@@ -58,7 +60,7 @@ def insert_rows(model, rows: Sequence[dict], *, with_ids: bool = False) -> list[
     return ids
 
 
-def update_rows(model, rows: Sequence[dict]) -> None:
+def update_rows(model: type[DeclarativeBase], rows: Sequence[dict]) -> None:
     """Update rows by primary key `id`; each dict has the same keys, `id` among them."""
     if not rows:
         return

@@ -7,7 +7,8 @@ import click
 from helpdesk.clock import parse_instant
 
 
-def instant_option(_ctx, _param, value: str | None) -> datetime | None:
+def instant_option(_ctx: click.Context, _param: click.Parameter,
+                   value: str | None) -> datetime | None:
     if value is None:
         return None
     try:

@@ -1,8 +1,13 @@
 """Declarative base, naming convention and column types shared by every domain."""
+import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, registry
+from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.schema import SchemaItem
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -23,7 +28,7 @@ class UTCDateTime(sa.types.TypeDecorator):
     impl = sa.DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None or value.utcoffset() is None:
@@ -33,7 +38,7 @@ class UTCDateTime(sa.types.TypeDecorator):
             return value.replace(tzinfo=None)
         return value
 
-    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -41,7 +46,7 @@ class UTCDateTime(sa.types.TypeDecorator):
         return value.astimezone(UTC)
 
 
-def str_enum(enum_cls, length: int = 32) -> sa.Enum:
+def str_enum(enum_cls: type[StrEnum], length: int = 32) -> sa.Enum:
     """A StrEnum stored by value as a checked VARCHAR, identical on SQLite and PostgreSQL."""
     return sa.Enum(
         enum_cls,
@@ -72,7 +77,8 @@ def configure_engine_events(engine: sa.Engine) -> None:
         return
 
     @sa.event.listens_for(engine, "connect")
-    def _sqlite_pragmas(dbapi_connection, _record):
+    def _sqlite_pragmas(dbapi_connection: sqlite3.Connection,
+                        _record: ConnectionPoolEntry) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -82,16 +88,21 @@ def configure_engine_events(engine: sa.Engine) -> None:
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")
-    def _begin_immediate(connection):
+    def _begin_immediate(connection: sa.Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def in_schema_of(dialect_name: str):
+# Alembic's include_object: (object, name, type_, reflected, compare_to) -> keep it?
+IncludeObject = Callable[[SchemaItem, str | None, str, bool, SchemaItem | None], bool]
+
+
+def in_schema_of(dialect_name: str) -> IncludeObject:
     """Alembic's `include_object` for a database of that dialect: an index built with a
     PostgreSQL access method (a trigram index, say) exists on PostgreSQL only (its model
     declares it with `ddl_if`), so autogenerate neither adds it to nor expects it in SQLite."""
 
-    def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    def include_object(obj: SchemaItem, name: str | None, type_: str, reflected: bool,
+                       compare_to: SchemaItem | None) -> bool:
         if type_ == "index" and dialect_name != "postgresql" and obj is not None:
             return not obj.dialect_options["postgresql"].get("using")
         return True

@@ -26,7 +26,8 @@ class DomainError(Exception):
 
     status_code = 422
 
-    def __init__(self, message: str, *, field: str | None = None, **params):
+    def __init__(self, message: str, *, field: str | None = None,
+                 **params: object) -> None:
         self.template = message
         self.params = params
         english = {name: _english(value) for name, value in params.items()}
@@ -49,5 +50,5 @@ class Conflict(DomainError):
     status_code = 409
 
 
-def _english(value):
+def _english(value: object) -> object:
     return value.label if isinstance(value, Month) else value

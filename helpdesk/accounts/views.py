@@ -2,8 +2,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask.blueprints import BlueprintSetupState
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
 
 from helpdesk.accounts.access import works_tickets
 from helpdesk.accounts.forms import LanguageForm, LoginForm
@@ -53,14 +55,14 @@ def _safe_next(target: str | None) -> str | None:
 
 
 @bp.get("/")
-def home():
+def home() -> Response:
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
     return redirect(url_for("accounts.login"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login():
+def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
     form = LoginForm()
@@ -79,7 +81,7 @@ def login():
 
 @bp.post("/logout")
 @login_required
-def logout():
+def logout() -> Response:
     end_session(current_user.get_id())
     db.session.commit()
     language = current_user.language
@@ -91,7 +93,7 @@ def logout():
 
 
 @bp.post("/language")
-def language():
+def language() -> Response:
     """Switch the interface language: kept on the account when signed in, else in the session.
 
     Back to the page the switch was made on, read from the Referer (sent same-origin), so that

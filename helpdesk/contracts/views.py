@@ -1,4 +1,5 @@
 from flask import Blueprint, abort, render_template
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from helpdesk.accounts.access import EVERYONE, role_required
@@ -13,14 +14,14 @@ bp.add_app_template_global(notify_label)
 
 @bp.get("/contracts")
 @role_required(*EVERYONE)
-def index():
+def index() -> ResponseReturnValue:
     return render_template("contracts/index.html", contracts=queries.contracts_for(current_user),
                            now=now_utc())
 
 
 @bp.get("/contracts/<reference>")
 @role_required(*EVERYONE)
-def show(reference: str):
+def show(reference: str) -> ResponseReturnValue:
     contract = queries.get_contract(current_user, reference)
     if contract is None:
         abort(404)

@@ -201,7 +201,7 @@ def sweep_until(at: datetime) -> None:
 class _Month:
     """Local wall-clock instants on the month's business days."""
 
-    def __init__(self, month: Month, calendar: Calendar):
+    def __init__(self, month: Month, calendar: Calendar) -> None:
         self.zone = ZoneInfo(calendar.timezone)
         self.days = business_days(month, calendar)
 

@@ -1,6 +1,7 @@
 """`flask sla …`: the clocks' maintenance commands."""
 import gc
 import logging
+from datetime import datetime
 
 import click
 from flask import current_app
@@ -28,7 +29,7 @@ sla_cli = AppGroup("sla", help="SLA clocks: recompute the stored state, sweep, s
               help="As of this ISO 8601 instant, now or past (default: now). A future instant is "
                    "refused: the stored clocks are the present's; flask sla sweep --at previews "
                    "what a later instant brings.")
-def recompute_command(number: str | None, at) -> None:
+def recompute_command(number: str | None, at: datetime | None) -> None:
     """Rebuild the stored clocks from the tickets' events."""
     if is_future(at):
         raise click.ClickException(
@@ -57,7 +58,7 @@ def recompute_command(number: str | None, at) -> None:
               help="Sweep as of this ISO 8601 instant instead of now. Past: catch up or audit, "
                    "recording at the instants the rules give. Future: a preview that prints what "
                    "would be recorded and who would be told, and writes and sends nothing.")
-def sweep_command(at) -> None:
+def sweep_command(at: datetime | None) -> None:
     """Record the thresholds and breaches due, and queue their notifications."""
     app = current_app._get_current_object()
     if is_future(at):

@@ -2,6 +2,7 @@
 scheduler's heartbeat, which the sweep writes."""
 import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify
+from flask.typing import ResponseReturnValue
 
 from helpdesk.clock import now_utc
 from helpdesk.escalation.queries import scheduler_health
@@ -11,7 +12,7 @@ bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
-def healthz():
+def healthz() -> ResponseReturnValue:
     try:
         db.session.execute(sa.text("SELECT 1"))
     except sa.exc.SQLAlchemyError as error:

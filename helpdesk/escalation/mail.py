@@ -8,12 +8,13 @@ loses none. Each mail carries a Message-ID derived from its notification, so the
 import logging
 import smtplib
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
@@ -63,7 +64,7 @@ class FolderTransport:
         temporary.replace(self.folder / f"{name}.eml")
 
 
-def transport_from_config(config) -> Transport:
+def transport_from_config(config: Mapping[str, Any]) -> Transport:
     if config.get("SMTP_HOST"):
         return SmtpTransport(config["SMTP_HOST"], int(config["SMTP_PORT"]),
                              config.get("SMTP_USER", ""), config.get("SMTP_PASSWORD", ""),

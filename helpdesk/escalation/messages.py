@@ -4,6 +4,7 @@ Worded when it is read or sent, not when the threshold is recorded: in the recip
 and time zone, with the clock as it stands then. The sweep writes only who is to be told of which
 event, which keeps it cheap when a thousand thresholds fall due at once.
 """
+from collections.abc import Callable
 from datetime import datetime
 
 from flask_babel import force_locale, gettext, lazy_gettext
@@ -40,7 +41,8 @@ def notification_subject(notification: Notification) -> str:
     return " ".join(text.splitlines())[:255]
 
 
-def _situation(event: EscalationEvent, ticket: Ticket, *, now: datetime, local) -> str:
+def _situation(event: EscalationEvent, ticket: Ticket, *, now: datetime,
+               local: Callable[[datetime], str]) -> str:
     clock = ticket_clocks(ticket, now=now).get(event.metric.value)
     name = CLOCK_NAMES[event.metric.value]
     if event.level == BREACH_LEVEL:

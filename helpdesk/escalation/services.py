@@ -9,9 +9,11 @@ clock that crossed several thresholds since the last sweep notifies once, for th
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import DeclarativeBase, selectinload
+from sqlalchemy.orm.interfaces import LoaderOption
 
 from helpdesk.accounts.access import ASSIGNABLE, manages_billing
 from helpdesk.accounts.models import User
@@ -112,7 +114,11 @@ _CLOCK_COLUMNS = (SlaClock.ticket_id, SlaClock.id, SlaClock.metric, SlaClock.sta
                   SlaClock.escalation_level, SlaClock.next_check_at)
 
 
-def _by_id(model, ids: set[int], *options) -> dict:
+# A mapped class: Flask-SQLAlchemy builds db.Model beside helpdesk.db.Base, not from it.
+_Model = TypeVar("_Model", bound=DeclarativeBase)
+
+
+def _by_id(model: type[_Model], ids: set[int], *options: LoaderOption) -> dict[int, _Model]:
     if not ids:
         return {}
     return {row.id: row for row in db.session.scalars(
@@ -162,10 +168,10 @@ def _lock_due_tickets(now: datetime, limit: int) -> list[_DueTicket]:
 class _Recipients:
     """Who hears of a threshold, looked up once per batch rather than once per ticket."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._cache: dict[object, list[User]] = {}
 
-    def _users(self, key: object, *conditions) -> list[User]:
+    def _users(self, key: object, *conditions: sa.ColumnElement[bool]) -> list[User]:
         if key not in self._cache:
             self._cache[key] = list(db.session.scalars(
                 sa.select(User).where(User.is_active_account, *conditions).order_by(User.id)))
@@ -275,7 +281,7 @@ def _breach(ticket: _DueTicket, clock: TicketClock, instant: datetime, *, now: d
     }
 
 
-def _changed(row, values: dict, *, ignore: str = "") -> bool:
+def _changed(row: sa.Row[Any], values: dict, *, ignore: str = "") -> bool:
     """Rows whose stored values a sweep leaves as they were are not written at all."""
     return any(getattr(row, column) != value for column, value in values.items()
                if column != ignore)

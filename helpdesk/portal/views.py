@@ -2,6 +2,7 @@
 side, reporting (clocks met and breached) and billing (availability and credits), so it sits
 above both rather than in either."""
 from flask import Blueprint, Response, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.utils import secure_filename
@@ -27,7 +28,7 @@ def _report(month: str) -> SlaReport:
 
 @bp.get("/my/report")
 @role_required(*CLIENTS)
-def my_report():
+def my_report() -> ResponseReturnValue:
     last_ended = Month.of(now_utc(), viewer_zone()).previous()
     month, status = month_in_query(last_ended, MONTH_MESSAGE)
     report = _report(str(month))
@@ -39,7 +40,7 @@ def my_report():
 
 @bp.get("/my/report.csv")
 @role_required(*CLIENTS)
-def my_report_csv():
+def my_report_csv() -> Response:
     """The report's figures for a spreadsheet; a bad month is refused, not replaced."""
     try:
         month = str(Month.parse(request.args.get("month", "")))

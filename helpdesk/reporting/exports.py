@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from helpdesk.reporting import queries
+from helpdesk.reporting.client_report import ContractReport, SlaReport
 from helpdesk.reporting.queries import AtRisk, Compliance, MeanTime, Period, Scope
 from helpdesk.spreadsheet import neutralise
 
 
-def _plain(value) -> str:
+def _plain(value: object) -> str:
     return "" if value is None else str(value)
 
 
@@ -98,7 +99,7 @@ REPORT_HEADER = ["contract", "month", "metric", "priority", "met", "breached", "
                  "downtime_seconds", "credited_excl_vat", "currency"]
 
 
-def report_rows(report) -> Iterable[list]:
+def report_rows(report: SlaReport) -> Iterable[list]:
     """One row per contract, metric and priority of a `client_report.SlaReport`; the contract's
     availability and issued credits repeat on each of its rows, so every row stands alone."""
     credited: dict[str, tuple] = {}
@@ -116,11 +117,11 @@ def report_rows(report) -> Iterable[list]:
                    int(item.downtime.total_seconds()), _plain(total), currency]
 
 
-def report_csv(report) -> str:
+def report_csv(report: SlaReport) -> str:
     return csv_text(REPORT_HEADER, report_rows(report))
 
 
-def report_chart(item, *, met: str, breached: str) -> dict:
+def report_chart(item: ContractReport, *, met: str, breached: str) -> dict:
     """Met and breached clocks per priority and metric of one contract, stacked, for charts.js."""
     scores = item.priority_scores
     return {"type": "bar", "stacked": True, "integer": True,

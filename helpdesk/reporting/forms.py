@@ -30,7 +30,7 @@ class DashboardFilterForm(FlaskForm):
         self.organisation.choices = [("", everyone)] + [(str(i), name) for i, name in organisations]
         self.priority.choices = [("", every_priority)] + [(code, code) for code in priorities]
 
-    def validate_last(self, field) -> None:
+    def validate_last(self, field: StringField) -> None:
         try:
             first, last = Month.parse(self.first.data), Month.parse(field.data)
         except MonthError:
@@ -41,11 +41,11 @@ class DashboardFilterForm(FlaskForm):
         if count > MAX_MONTHS:
             raise ValidationError(_l("Choose at most %(count)s months.", count=MAX_MONTHS))
 
-    def validate_organisation(self, field) -> None:
+    def validate_organisation(self, field: SelectField) -> None:
         if field.data and field.data not in {value for value, _ in field.choices}:
             raise ValidationError(_l("Choose an organisation from the list."))
 
-    def validate_priority(self, field) -> None:
+    def validate_priority(self, field: SelectField) -> None:
         if field.data and field.data not in {value for value, _ in field.choices}:
             raise ValidationError(_l("Choose a priority from the list."))
 

@@ -13,12 +13,14 @@ Definitions, as the dashboard states them:
 - At risk now: open tickets whose running clock has passed the priority's last warning threshold
   before the breach, or its due instant.
 """
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import QueryableAttribute, selectinload
 
 from helpdesk.accounts.models import Organisation
 from helpdesk.contracts.models import Contract, Metric, Priority
@@ -68,7 +70,7 @@ class Scope:
     priority_code: str | None = None
 
 
-def _bucket(column, period: Period):
+def _bucket(column: QueryableAttribute[datetime | None], period: Period) -> sa.Case[int]:
     """The index of the month `column` falls in; NULL outside the period (or when NULL)."""
     return sa.case((column < period.start, None),
                    *[(column < bound, index) for index, bound in enumerate(period.bounds[1:])])
@@ -83,7 +85,7 @@ def _scoped(query: sa.Select, scope: Scope) -> sa.Select:
     return query
 
 
-def _int(condition) -> sa.Case:
+def _int(condition: sa.ColumnElement[bool]) -> sa.Case[int]:
     return sa.case((condition, 1), else_=0)
 
 
@@ -120,7 +122,7 @@ class Compliance:
 GROUPS = ("month", "priority", "organisation")
 
 
-def _wall_seconds():
+def _wall_seconds() -> sa.ColumnElement[float]:
     """Seconds from the ticket's opening to the clock's stop, in the database's own arithmetic."""
     if db.session.get_bind().dialect.name == "postgresql":
         return sa.extract("epoch", SlaClock.stopped_at - Ticket.created_at)
@@ -160,7 +162,7 @@ def clock_figures_query(period: Period, scope: Scope) -> sa.Select:
             .group_by(*keys))
 
 
-def _organisations(ids) -> dict[int, Organisation]:
+def _organisations(ids: Iterable[int]) -> dict[int, Organisation]:
     ids = list(ids)
     if not ids:
         return {}
@@ -168,7 +170,7 @@ def _organisations(ids) -> dict[int, Organisation]:
         sa.select(Organisation).where(Organisation.id.in_(ids)))}
 
 
-def _priority_codes(ids) -> dict[int, str]:
+def _priority_codes(ids: Iterable[int]) -> dict[int, str]:
     ids = list(ids)
     if not ids:
         return {}
@@ -176,7 +178,9 @@ def _priority_codes(ids) -> dict[int, str]:
         sa.select(Priority.id, Priority.code).where(Priority.id.in_(ids))).all())
 
 
-def _labelled(by: str, period: Period, found, organisations: dict[int, Organisation]
+# `found`: the group values met, month indexes, priority codes or organisation ids as `by` says.
+def _labelled(by: str, period: Period, found: Iterable[Any],
+              organisations: dict[int, Organisation]
               ) -> list[tuple[str, str, object]]:
     """(key, label, group value) of each group in display order; every month of the period is
     listed, even without a clock, so charts keep their time axis."""
@@ -191,7 +195,7 @@ def _labelled(by: str, period: Period, found, organisations: dict[int, Organisat
 _GROUP_INDEX = {"month": 0, "priority": 1, "organisation": 2}
 
 
-def _roll_up(rows, by: str) -> dict:
+def _roll_up(rows: Iterable[Sequence[Any]], by: str) -> dict:
     """Sum fine rows (month, priority code, organisation id, metric, figures…) into
     {(group value, metric): [figures…]}."""
     totals: dict = {}

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from helpdesk.contracts.models import Metric, Priority
 from helpdesk.extensions import db
-from helpdesk.sla.clock import ClockEvent, ClockState, replay
+from helpdesk.sla.clock import ClockEvent, ClockState, Segment, replay
 from helpdesk.tickets.events import LateClockStopped, announce
 from helpdesk.tickets.models import (
     OPEN_STATUSES,
@@ -115,7 +115,7 @@ class TicketClock:
         return self.state.delay
 
     @property
-    def segments(self):
+    def segments(self) -> tuple[Segment, ...]:
         return self.state.segments
 
     @property

@@ -1,19 +1,22 @@
+from collections.abc import Callable, Sequence
 from datetime import UTC
+from typing import Any
 
+from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
+from wtforms import DateTimeLocalField, Field, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from helpdesk.contracts.models import Contract
+from helpdesk.contracts.models import Contract, Priority
 from helpdesk.formatting import duration, viewer_zone
 from helpdesk.tickets.rules import BODY_MAX, REASON_MAX, TITLE_MAX
 from helpdesk.tickets.wording import service_hours
 
 
-def priority_label(priority) -> str:
+def priority_label(priority: Priority) -> str:
     """`P1 — Critique · GTI 2 h · 24 hours a day, 7 days a week`: what choosing a priority
     needs, in the reader's language."""
     parts = [f"{priority.code} — {priority.label}", f"GTI {duration(priority.gti)}"]
@@ -48,7 +51,7 @@ class NewTicketForm(FlaskForm):
             for c in contracts
         }
 
-    def validate_priority(self, field) -> None:
+    def validate_priority(self, field: SelectField) -> None:
         if field.data and not field.data.startswith(f"{self.contract.data}|"):
             raise ValidationError(_("Choose a priority of the selected contract."))
 
@@ -100,21 +103,23 @@ class LocalDateTimeField(DateTimeLocalField):
     fall-back hour) is read as the first of the two, as `zoneinfo` does.
     """
 
-    def __init__(self, label=None, validators=None, **kwargs):
+    def __init__(self, label: str | LazyString | None = None,
+                 validators: Sequence[Callable[[FlaskForm, Field], object]] | None = None,
+                 **kwargs: Any) -> None:
         kwargs.setdefault("format", ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M",
                                      "%Y-%m-%d %H:%M:%S"])
         kwargs.setdefault("invalid_value_message",
                           _l("Enter a date and time, e.g. 2026-11-30 09:00."))
         super().__init__(label, validators, tz=viewer_zone, **kwargs)
 
-    def _value(self):
+    def _value(self) -> str:
         if self.raw_data or not self.data:
             return super()._value()
         # Seconds only when there are some, so that a correction does not round them away.
         local = self.data.astimezone(viewer_zone())
         return local.strftime("%Y-%m-%dT%H:%M:%S" if local.second else "%Y-%m-%dT%H:%M")
 
-    def process_formdata(self, valuelist):
+    def process_formdata(self, valuelist: list[str]) -> None:
         super().process_formdata(valuelist)
         if self.data is None:
             return

@@ -6,7 +6,9 @@ outside service hours.
 """
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -18,6 +20,7 @@ from wtforms.widgets import html_params
 
 from helpdesk.accounts.models import User
 from helpdesk.formatting import localtime
+from helpdesk.sla.calendar import Calendar as EngineCalendar
 from helpdesk.sla.durations import largest_units
 from helpdesk.tickets.clocks import BREACH_LEVEL
 from helpdesk.tickets.models import QueueRank, SlaClock, SlaStatus, Ticket
@@ -42,7 +45,7 @@ class LeanSelect:
     through `html_params`, which on a provider with hundreds of client organisations costs the
     queue more than its query does."""
 
-    def __call__(self, field, **kwargs) -> Markup:
+    def __call__(self, field: SelectField, **kwargs: Any) -> Markup:
         kwargs.setdefault("id", field.id)
         options = "".join(
             f'<option{" selected" if selected else ""} value="{escape(value)}">'
@@ -76,20 +79,20 @@ class QueueFilterForm(FlaskForm):
             SelectChoice(code) for code in priority_codes]
 
     @staticmethod
-    def _check_choice(field, message) -> None:
+    def _check_choice(field: SelectField, message: LazyString) -> None:
         if field.data and field.data not in {choice.value for choice in field.choices}:
             raise ValidationError(message)
 
-    def validate_assignee(self, field) -> None:
+    def validate_assignee(self, field: SelectField) -> None:
         self._check_choice(field, _l("Choose anyone, mine or unassigned."))
 
-    def validate_organisation(self, field) -> None:
+    def validate_organisation(self, field: SelectField) -> None:
         self._check_choice(field, _l("No organisation has that code: showing all of them."))
 
-    def validate_priority(self, field) -> None:
+    def validate_priority(self, field: SelectField) -> None:
         self._check_choice(field, _l("No priority has that code: showing all of them."))
 
-    def validate_state(self, field) -> None:
+    def validate_state(self, field: SelectField) -> None:
         self._check_choice(field, _l("Choose a clock state from the list."))
 
     def valid(self, name: str) -> str:
@@ -142,7 +145,7 @@ def _counting_clock(ticket: Ticket) -> SlaClock | None:
     return min(counting, key=lambda row: row.due_at, default=None)
 
 
-def _ticking(calendar, now: datetime) -> tuple[bool, float | None]:
+def _ticking(calendar: EngineCalendar, now: datetime) -> tuple[bool, float | None]:
     if calendar.is_always:
         return True, None
     is_open = calendar.is_open(now)

@@ -1,6 +1,7 @@
 """Ticket use cases. They flush, never commit; the caller commits once."""
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from helpdesk.accounts.access import ASSIGNABLE, TICKET_ACTORS, works_tickets
 from helpdesk.accounts.models import User
@@ -39,7 +40,7 @@ def _text(value: str | None, *, field: str, label: str, max_length: int,
 
 
 def _event(ticket: Ticket, kind: EventKind, *, actor: User | None, now: datetime,
-           **data) -> TicketEvent:
+           **data: Any) -> TicketEvent:
     event = TicketEvent(at=now, kind=kind, actor_id=actor.id if actor else None, data=data)
     ticket.events.append(event)
     return event

@@ -4,7 +4,7 @@ import hashlib
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask, Response, request
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 
@@ -32,7 +32,7 @@ def init_app(app: Flask) -> None:
                 values["v"] = version
 
     @app.after_request
-    def cache_versioned_static(response):
+    def cache_versioned_static(response: Response) -> Response:
         if (request.endpoint == "static" and "v" in request.args
                 and response.status_code == 200):
             response.headers["Cache-Control"] = IMMUTABLE

@@ -5,6 +5,7 @@ Pages speak the reader's language; problem documents stay in English, a contract
 import logging
 
 from flask import Flask, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -22,7 +23,7 @@ def error_message(error: DomainError) -> str:
     return _(error.template, **{name: _shown(value) for name, value in error.params.items()})
 
 
-def _shown(value):
+def _shown(value: object) -> object:
     if isinstance(value, Term):
         return _(value)
     if isinstance(value, Month):
@@ -34,7 +35,7 @@ def _wants_problem() -> bool:
     return request.path.startswith("/api/")
 
 
-def _page(code: int, title: str, message: str):
+def _page(code: int, title: str, message: str) -> tuple[str, int]:
     return render_template("errors/error.html", code=code, title=title, message=message), code
 
 
@@ -58,7 +59,7 @@ def _http_texts() -> dict[int, tuple[str, str]]:
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
-    def csrf_error(error: CSRFError):
+    def csrf_error(error: CSRFError) -> ResponseReturnValue:
         if _wants_problem():
             return problem(400, "CSRF check failed", "The form expired or was not sent by this "
                            "site. Reload the page and try again.")
@@ -66,7 +67,7 @@ def init_app(app: Flask) -> None:
                                                "Reload the page and try again."))
 
     @app.errorhandler(413)
-    def too_large(error):
+    def too_large(error: HTTPException) -> ResponseReturnValue:
         limit = filesize(app.config["MAX_ATTACHMENT_BYTES"])
         if _wants_problem():
             return problem(413, "Payload Too Large", f"The upload is too large: attachments may "
@@ -76,7 +77,7 @@ def init_app(app: Flask) -> None:
                        "was saved.", limit=limit))
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException):
+    def http_error(error: HTTPException) -> ResponseReturnValue:
         # Keep what the exception says beside its page, e.g. the Allow header of a 405.
         headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
         if _wants_problem():
@@ -91,7 +92,7 @@ def init_app(app: Flask) -> None:
                                message=message), error.code, headers
 
     @app.errorhandler(Exception)
-    def unexpected_error(error: Exception):
+    def unexpected_error(error: Exception) -> ResponseReturnValue:
         logger.exception("unhandled error on %s %s", request.method, request.path)
         if _wants_problem():
             return problem(500, "Internal Server Error", "Something went wrong on our side.")

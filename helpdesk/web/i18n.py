@@ -1,6 +1,7 @@
 """Languages and time zones: the signed-in user's choice, else the browser's, else French."""
 import logging
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import Babel, get_locale
@@ -54,5 +55,5 @@ def init_app(app: Flask) -> None:
         compile_missing_catalogues(Path(directory))
 
     @app.context_processor
-    def languages():
+    def languages() -> dict[str, Any]:
         return {"languages": LANGUAGES, "current_language": current_language()}

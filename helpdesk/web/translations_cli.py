@@ -9,11 +9,12 @@ same extraction feeds tests/test_translations.py.
 """
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import BinaryIO
 
 import click
-from babel.messages.catalog import Catalog
+from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
@@ -55,7 +56,7 @@ def read_catalogue(locale: str) -> Catalog:
         return read_po(po, locale=locale)
 
 
-def _replace(path: Path, write) -> None:
+def _replace(path: Path, write: Callable[[BinaryIO], None]) -> None:
     """Write beside, then rename: a test run or a worker reading the file never sees half of it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
@@ -91,7 +92,7 @@ def update_catalogues(locales: Iterable[str] = LOCALES) -> dict[str, int]:
     return missing
 
 
-def _translated(message) -> bool:
+def _translated(message: Message) -> bool:
     strings = message.string if isinstance(message.string, tuple) else (message.string,)
     return all(strings) and not message.fuzzy
 
