@@ -1,5 +1,5 @@
 """Bearer-token authentication for the API; browser sessions are not accepted here (no CSRF)."""
-from flask import g, request
+from flask import Response, g, request
 
 from helpdesk.accounts.services import user_for_api_token
 from helpdesk.web.problems import problem
@@ -8,7 +8,7 @@ from helpdesk.web.problems import problem
 PUBLIC_ENDPOINTS = frozenset({"api.openapi"})
 
 
-def authenticate_request():
+def authenticate_request() -> Response | None:
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     header = request.headers.get("Authorization", "")

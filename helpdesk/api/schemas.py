@@ -1,6 +1,7 @@
 """Shapes of API request bodies: strict types, unknown fields refused."""
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticCustomError
@@ -13,7 +14,7 @@ from helpdesk.tickets.rules import BODY_MAX, REASON_MAX, TITLE_MAX
 LINE_BREAKS = frozenset("\t\n\r")
 
 
-def _refuse_controls(allowed: frozenset[str]):
+def _refuse_controls(allowed: frozenset[str]) -> Callable[[str], str]:
     def check(value: str) -> str:
         if any((ord(ch) < 32 and ch not in allowed) or ord(ch) == 127 for ch in value):
             raise PydanticCustomError("control_characters",
@@ -22,7 +23,8 @@ def _refuse_controls(allowed: frozenset[str]):
     return check
 
 
-def text(*, max_length: int, min_length: int = 0, multiline: bool = False):
+# Any: the result is a type form (`Annotated[str, …]`) written in annotations, not a value.
+def text(*, max_length: int, min_length: int = 0, multiline: bool = False) -> Any:
     """A string field: length checked first (so the message says so), then its characters."""
     allowed = LINE_BREAKS if multiline else frozenset()
     return Annotated[str, Field(min_length=min_length, max_length=max_length),

@@ -8,8 +8,9 @@ from helpdesk.accounts.access import visible_messages
 from helpdesk.accounts.models import User
 from helpdesk.billing.exports import plain_rate
 from helpdesk.billing.models import CreditNote, CreditNoteLine
+from helpdesk.escalation.models import Breach
 from helpdesk.money import plain
-from helpdesk.tickets.clocks import ticket_clocks
+from helpdesk.tickets.clocks import TicketClock, ticket_clocks
 from helpdesk.tickets.models import Outage, Ticket, format_number
 
 
@@ -17,7 +18,7 @@ def _instant(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
-def _clock(state) -> dict | None:
+def _clock(state: TicketClock | None) -> dict | None:
     if state is None:
         return None
     return {
@@ -78,7 +79,7 @@ def ticket_json(ticket: Ticket, *, viewer: User, now: datetime,
     return data
 
 
-def breach_json(breach) -> dict:
+def breach_json(breach: Breach) -> dict:
     return {
         "id": breach.id,
         "ticket": breach.ticket.number,

@@ -8,7 +8,8 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, g, request, url_for
+from flask import Blueprint, Response, current_app, g, request, url_for
+from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 
@@ -54,14 +55,14 @@ CURSOR_MAX = 2**31 - 1  # ticket ids are 32-bit integers
 class RequestRefused(Exception):
     """A request the API refuses before reading its meaning; becomes a problem document."""
 
-    def __init__(self, status: int, detail: str):
+    def __init__(self, status: int, detail: str) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
 
 
 @bp.errorhandler(RequestRefused)
-def _refused(error: RequestRefused):
+def _refused(error: RequestRefused) -> Response:
     titles = {400: "Bad Request", 415: "Unsupported Media Type"}
     return problem(error.status, titles.get(error.status, "Bad Request"), error.detail)
 
@@ -98,13 +99,13 @@ Row = TypeVar("Row")
 class InvalidBody(Exception):
     """A body that is JSON but not what the route reads; becomes a 422 naming the fields."""
 
-    def __init__(self, errors: list[dict[str, str]]):
+    def __init__(self, errors: list[dict[str, str]]) -> None:
         super().__init__(errors)
         self.errors = errors
 
 
 @bp.errorhandler(InvalidBody)
-def _invalid_body(error: InvalidBody):
+def _invalid_body(error: InvalidBody) -> Response:
     return _invalid(error.errors)
 
 
@@ -117,18 +118,19 @@ def _body_as(model: type[Body]) -> Body:
         raise InvalidBody(field_errors(error)) from None
 
 
-def _invalid(errors: list[dict[str, str]]):
+def _invalid(errors: list[dict[str, str]]) -> Response:
     detail = "; ".join(f"{e['field']} {e['message']}" for e in errors)
     return problem(422, "Invalid request", detail, errors=errors)
 
 
-def _domain_problem(error: DomainError):
+def _domain_problem(error: DomainError) -> Response:
     errors = [{"field": error.field, "message": error.message}] if error.field else None
     extra = {"errors": errors} if errors else {}
     return problem(error.status_code, "Request refused", error.message, **extra)
 
 
-def _ticket_response(ticket: Ticket, status: int = 200, *, new: bool = False, **headers):
+def _ticket_response(ticket: Ticket, status: int = 200, *, new: bool = False,
+                     **headers: str) -> Response:
     # A ticket just opened has no outage yet: no query for them on the submission path.
     listed = [] if new else queries.ticket_outages(ticket)
     body = ticket_json(ticket, viewer=g.api_user, now=now_utc(), with_messages=True,
@@ -143,7 +145,7 @@ def _request_digest(payload: TicketCreate) -> str:
     return hashlib.sha256(payload.model_dump_json().encode()).hexdigest()
 
 
-def _replay(user_id: int, key: str, digest: str):
+def _replay(user_id: int, key: str, digest: str) -> Response | None:
     """The answer to a retried submission: the ticket it already created."""
     row = db.session.scalar(sa.select(IdempotencyKey).where(
         IdempotencyKey.user_id == user_id, IdempotencyKey.key == key))
@@ -162,7 +164,7 @@ def _location(ticket: Ticket) -> str:
 
 
 @bp.post("/tickets")
-def create_ticket():
+def create_ticket() -> ResponseReturnValue:
     key = request.headers.get("Idempotency-Key")
     if key is not None and not (len(key) <= IDEMPOTENCY_KEY_MAX
                                 and IDEMPOTENCY_KEY_PATTERN.fullmatch(key)):
@@ -201,7 +203,7 @@ def create_ticket():
 
 
 @bp.get("/tickets/<number>")
-def get_ticket(number: str):
+def get_ticket(number: str) -> ResponseReturnValue:
     ticket = queries.get_ticket(g.api_user, number)
     if ticket is None:
         return problem(404, "Not Found", f"No ticket {number}.")
@@ -226,7 +228,7 @@ def _encode_cursor(ticket_id: int) -> str:
 
 
 @bp.get("/tickets")
-def list_tickets():
+def list_tickets() -> ResponseReturnValue:
     limit_text = request.args.get("limit", str(current_app.config["API_PAGE_SIZE"]))
     if not LIMIT_PATTERN.fullmatch(limit_text) or not 1 <= int(limit_text) <= PAGE_MAX:
         return problem(400, "Bad Request", f"limit must be a whole number from 1 to {PAGE_MAX}.")
@@ -262,7 +264,7 @@ def _action_arguments(action: Action, payload: TicketAction) -> dict:
 
 
 @bp.post("/tickets/<number>/actions")
-def act_on_ticket(number: str):
+def act_on_ticket(number: str) -> ResponseReturnValue:
     ticket = queries.get_ticket(g.api_user, number, for_update=True)
     if ticket is None:
         return problem(404, "Not Found", f"No ticket {number}.")
@@ -282,12 +284,12 @@ def act_on_ticket(number: str):
     return _ticket_response(ticket)
 
 
-def _no_ticket(number: str):
+def _no_ticket(number: str) -> Response:
     return problem(404, "Not Found", f"No ticket {number}.")
 
 
 @bp.get("/tickets/<number>/outages")
-def list_outages(number: str):
+def list_outages(number: str) -> ResponseReturnValue:
     ticket = queries.get_ticket(g.api_user, number)
     if ticket is None:
         return _no_ticket(number)
@@ -295,7 +297,7 @@ def list_outages(number: str):
 
 
 @bp.post("/tickets/<number>/outages")
-def record_outage(number: str):
+def record_outage(number: str) -> ResponseReturnValue:
     ticket = queries.get_ticket(g.api_user, number, for_update=True)
     if ticket is None:
         return _no_ticket(number)
@@ -313,7 +315,7 @@ def record_outage(number: str):
 
 
 @bp.patch("/tickets/<number>/outages/<int:outage_id>")
-def change_outage(number: str, outage_id: int):
+def change_outage(number: str, outage_id: int) -> ResponseReturnValue:
     ticket = queries.get_ticket(g.api_user, number, for_update=True)
     if ticket is None:
         return _no_ticket(number)
@@ -350,18 +352,18 @@ def _month_list(key: str, rows_of: Callable[[str], Iterable[Row]],
 
 @bp.get("/breaches")
 @api_role_required(*FINANCE)
-def list_breaches():
+def list_breaches() -> dict[str, Any]:
     return _month_list("breaches", lambda month: escalation_queries.breaches(month=month),
                        breach_json)
 
 
 @bp.get("/credit-notes")
 @api_role_required(*FINANCE)
-def list_credit_notes():
+def list_credit_notes() -> dict[str, Any]:
     return _month_list("credit_notes", lambda month: notes_of_month(month, issued_only=False),
                        credit_note_json)
 
 
 @bp.get("/openapi.json")
-def openapi():
+def openapi() -> dict[str, Any]:
     return openapi_document()

@@ -1,7 +1,7 @@
 """`flask billing …`: close a month into draft credit notes, issue them, export the issued ones."""
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -35,7 +35,7 @@ PROGRESS_OVER = 50  # contracts or notes: fewer are done before a bar would be w
 DOCUMENTS = {"pdf": (exports.render_pdf, ""), "facturx": (exports.render_facturx, "-factur-x")}
 
 
-def month_option(_ctx, _param, value: str) -> Month:
+def month_option(_ctx: click.Context, _param: click.Parameter, value: str) -> Month:
     try:
         return Month.parse(value.strip())
     except MonthError as error:
@@ -173,7 +173,7 @@ def _preview_issue(month: Month, at: datetime) -> None:
                f"{at.isoformat()}{span}.")
 
 
-def _replace_atomically(path: Path, write) -> None:
+def _replace_atomically(path: Path, write: Callable[[Path], object]) -> None:
     """Write into a file beside `path`, then rename it: no half-written export is ever seen."""
     partial = path.with_name(f".{path.name}.partial")
     try:

@@ -10,7 +10,7 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
@@ -152,7 +152,7 @@ def _period(note: CreditNote) -> str:
 
 
 class _CreditNotePDF(FPDF):
-    def __init__(self, note: CreditNote, *, draft: bool):
+    def __init__(self, note: CreditNote, *, draft: bool) -> None:
         super().__init__(orientation="portrait", unit="mm", format="A4",
                          enforce_compliance="PDFA_3B")
         self.note, self.draft = note, draft
@@ -315,7 +315,7 @@ def _country(party: dict) -> str:
     return DEFAULT_COUNTRY
 
 
-def _add(parent: etree._Element, tag: str, text: str | None = None, **attributes
+def _add(parent: etree._Element, tag: str, text: str | None = None, **attributes: str
          ) -> etree._Element:
     prefix, name = tag.split(":")
     element = etree.SubElement(parent, f"{{{NAMESPACES[prefix]}}}{name}", attributes)
@@ -324,7 +324,7 @@ def _add(parent: etree._Element, tag: str, text: str | None = None, **attributes
     return element
 
 
-def _date(parent: etree._Element, tag: str, value, *, qualified: bool = False) -> None:
+def _date(parent: etree._Element, tag: str, value: date, *, qualified: bool = False) -> None:
     holder = _add(parent, tag)
     _add(holder, "qdt:DateTimeString" if qualified else "udt:DateTimeString",
          value.strftime("%Y%m%d"), format="102")

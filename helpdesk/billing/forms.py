@@ -11,7 +11,7 @@ MONTH_MESSAGE = _l("The month must look like 2026-10.")
 _month = month_check(MONTH_MESSAGE)
 
 
-def _strip(value):
+def _strip(value: object) -> object:
     return value.strip() if isinstance(value, str) else value
 
 
@@ -25,7 +25,7 @@ class CloseMonthForm(FlaskForm):
         validators=[Optional(), Length(max=INVOICE_NUMBER_MAX)])
     invoice_date = DateField(_l("Invoice date (optional)"), validators=[Optional()])
 
-    def validate_invoice_date(self, field) -> None:
+    def validate_invoice_date(self, field: DateField) -> None:
         if field.data is not None and not self.invoice_number.data:
             raise ValidationError(_l("Give the invoice number with its date."))
 

@@ -7,8 +7,10 @@ that may have done something else than run from their due instant to the stop th
 recorded are replayed (see `_needs_replay`): a few in a hundred, in practice.
 """
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -141,7 +143,9 @@ def _versions_in_force(contracts: list[Contract], month: str) -> tuple[
     return in_force, engines
 
 
-def _pauses(events, metric, breach: Breach, calendar, until: datetime):
+def _pauses(events: Iterable[sa.Row[Any]], metric: Metric, breach: Breach | sa.Row[Any],
+            calendar: EngineCalendar, until: datetime
+            ) -> tuple[tuple[tuple[datetime, datetime], ...], datetime | None]:
     """When the breached clock did not count, and when it finally stopped, as of `until`."""
     own = clock_events([e for e in events if e.at <= until], metric)
     if not own:
@@ -154,7 +158,7 @@ def _pauses(events, metric, breach: Breach, calendar, until: datetime):
     return pauses, stopped
 
 
-def _needs_replay(breach, paused_after_due: bool) -> bool:
+def _needs_replay(breach: Breach | sa.Row[Any], paused_after_due: bool) -> bool:
     """Whether the breached clock may have counted otherwise than from its due instant straight
     to the stop its breach recorded. A GTI clock never pauses. A GTR clock that breached was
     running at its due instant, so only a wait or a reopening from then on changes its delay

@@ -1,10 +1,11 @@
 """Credit notes: drafts built by closing a month, frozen and numbered when issued."""
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, UOWTransaction, mapped_column, relationship
 
 from helpdesk.accounts.models import Organisation, User
 from helpdesk.billing.credits import LineKind
@@ -137,7 +138,8 @@ def _was_issued(note: CreditNote) -> bool:
 
 
 @sa.event.listens_for(Session, "before_flush")
-def _refuse_changes_to_issued_notes(session: Session, _context, _instances) -> None:
+def _refuse_changes_to_issued_notes(session: Session, _context: UOWTransaction,
+                                    _instances: Sequence[object] | None) -> None:
     for instance in (*session.dirty, *session.deleted, *session.new):
         if isinstance(instance, CreditNote):
             note = instance

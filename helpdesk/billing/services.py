@@ -29,6 +29,7 @@ from helpdesk.billing.credits import (
     BreachLine,
     CapLine,
     CreditComputation,
+    CreditLine,
     compute_credit,
 )
 from helpdesk.billing.inputs import (
@@ -305,7 +306,7 @@ _NO_DETAIL = dict.fromkeys(
      "target_percent"))
 
 
-def _line_row(line, position: int, timezone: str, breach_ids: dict) -> dict:
+def _line_row(line: CreditLine, position: int, timezone: str, breach_ids: dict) -> dict:
     row = {**_NO_DETAIL, "position": position, "kind": line.kind, "amount": line.amount,
            "description": line_description(line, timezone), "credit_note_id": None}
     if isinstance(line, BreachLine):

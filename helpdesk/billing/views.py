@@ -11,6 +11,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -18,6 +19,7 @@ from flask_login import current_user
 from werkzeug.utils import secure_filename
 
 from helpdesk.accounts.access import CLIENTS, FINANCE, role_required
+from helpdesk.accounts.models import User
 from helpdesk.billing import exports, queries
 from helpdesk.billing.forms import (
     MONTH_MESSAGE,
@@ -77,7 +79,7 @@ def _month_in_path(text: str) -> Month:
         abort(404, str(refusal(error, MONTH_MESSAGE)))
 
 
-def _actor():
+def _actor() -> User:
     return current_user._get_current_object()
 
 
@@ -102,7 +104,8 @@ def _note_filename(note: CreditNote, suffix: str = "") -> str:
 # -- finance: the month --------------------------------------------------------------------------
 
 
-def _month_page(month: Month, *, close_form: CloseMonthForm | None = None, status: int = 200):
+def _month_page(month: Month, *, close_form: CloseMonthForm | None = None,
+                status: int = 200) -> tuple[str, int]:
     page = queries.month_page(str(month), at=now_utc(), after=request.args.get("after") or None)
     if close_form is None:
         close_form = CloseMonthForm(formdata=None, month=str(month))
@@ -113,19 +116,19 @@ def _month_page(month: Month, *, close_form: CloseMonthForm | None = None, statu
 
 @bp.get("/")
 @role_required(*FINANCE)
-def index():
+def index() -> ResponseReturnValue:
     month, status = month_in_query(previous_month(), MONTH_MESSAGE)
     return _month_page(month, status=status)
 
 
 @bp.get("/<month>/<reference>")
 @role_required(*FINANCE)
-def contract_month(month: str, reference: str):
+def contract_month(month: str, reference: str) -> ResponseReturnValue:
     return _preview_page(_month_in_path(month), reference)
 
 
 def _preview_page(month: Month, reference: str, *, close_form: CloseMonthForm | None = None,
-                  status: int = 200):
+                  status: int = 200) -> tuple[str, int]:
     preview = queries.contract_preview(reference, str(month), at=now_utc())
     if preview is None:
         abort(404)
@@ -191,7 +194,7 @@ def _flash_closing(summary: CloseSummary) -> None:
 
 @bp.post("/close")
 @role_required(*FINANCE)
-def close():
+def close() -> ResponseReturnValue:
     form = CloseMonthForm()
     reference = form.contract.data or None
     try:
@@ -224,7 +227,7 @@ def close():
 
 @bp.post("/issue")
 @role_required(*FINANCE)
-def issue_all():
+def issue_all() -> ResponseReturnValue:
     form = IssueMonthForm()
     if not form.validate_on_submit():
         flash(_("Nothing issued: the form expired or was altered. Review the drafts and try "
@@ -256,7 +259,7 @@ def issue_all():
 
 @bp.post("/credit-notes/<int:note_id>/issue")
 @role_required(*FINANCE)
-def issue(note_id: int):
+def issue(note_id: int) -> ResponseReturnValue:
     note = _note_or_404(note_id)
     back = url_for("billing.credit_note", note_id=note.id)
     if not IssueForm().validate_on_submit():
@@ -274,7 +277,7 @@ def issue(note_id: int):
 
 @bp.get("/<month>/credit-notes.csv")
 @role_required(*FINANCE)
-def month_csv(month: str):
+def month_csv(month: str) -> Response:
     month = str(_month_in_path(month))
     return _download(exports.csv_text(exports.notes_of_month(month)).encode(),
                      "text/csv; charset=utf-8", f"credit-notes-{month}.csv")
@@ -285,7 +288,7 @@ def month_csv(month: str):
 
 @bp.get("/credit-notes/<int:note_id>")
 @role_required(*CLIENTS, *FINANCE)
-def credit_note(note_id: int):
+def credit_note(note_id: int) -> ResponseReturnValue:
     note = _note_or_404(note_id)
     return render_template("billing/credit_note.html", note=note,
                            issue_form=IssueForm(formdata=None))
@@ -293,14 +296,14 @@ def credit_note(note_id: int):
 
 @bp.get("/credit-notes/<int:note_id>.pdf")
 @role_required(*CLIENTS, *FINANCE)
-def credit_note_pdf(note_id: int):
+def credit_note_pdf(note_id: int) -> Response:
     note = _note_or_404(note_id)
     return _download(exports.render_pdf(note, draft_ok=True), PDF, _note_filename(note))
 
 
 @bp.get("/credit-notes/<int:note_id>/factur-x.pdf")
 @role_required(*CLIENTS, *FINANCE)
-def credit_note_facturx(note_id: int):
+def credit_note_facturx(note_id: int) -> Response:
     note = _note_or_404(note_id)
     if not note.is_issued:  # a draft has no number: it is no invoice document yet
         abort(404)
@@ -312,6 +315,6 @@ def credit_note_facturx(note_id: int):
 
 @bp.get("/my/credit-notes")
 @role_required(*CLIENTS)
-def my_credit_notes():
+def my_credit_notes() -> ResponseReturnValue:
     return render_template("billing/my_credit_notes.html",
                            notes=queries.client_credit_notes(current_user.organisation_id))

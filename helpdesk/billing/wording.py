@@ -3,7 +3,13 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from helpdesk.billing.credits import AvailabilityLine, BreachLine, CapLine, CreditComputation
+from helpdesk.billing.credits import (
+    AvailabilityLine,
+    BreachLine,
+    CapLine,
+    CreditComputation,
+    CreditLine,
+)
 from helpdesk.contracts.models import Contract
 from helpdesk.month import Month
 from helpdesk.sla.durations import humanize
@@ -36,7 +42,7 @@ def _rule(line: BreachLine) -> str:
     return " + ".join(parts) or "no penalty in the contract"
 
 
-def line_description(line, timezone: str) -> str:
+def line_description(line: CreditLine, timezone: str) -> str:
     if isinstance(line, BreachLine):
         stop = (f"stopped {_local(line.stopped_at, timezone)}" if line.stopped_at is not None
                 else f"still running at the end of the month ({_local(line.counted_until, timezone)})")

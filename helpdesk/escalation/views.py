@@ -1,5 +1,6 @@
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -48,7 +49,7 @@ def current_month() -> Month:
 
 @bp.get("/notifications")
 @role_required(*TICKET_STAFF)
-def notifications():
+def notifications() -> ResponseReturnValue:
     before = _row_id(request.args.get("before"))
     rows = queries.notification_page(current_user, before_id=before,
                                    limit=NOTIFICATION_PAGE_SIZE + 1)
@@ -60,7 +61,7 @@ def notifications():
 
 @bp.post("/notifications/read")
 @role_required(*TICKET_STAFF)
-def mark_read():
+def mark_read() -> ResponseReturnValue:
     form = ReadForm()
     if not form.validate_on_submit():
         abort(400, _("The form expired. Reload the page and try again."))
@@ -91,7 +92,7 @@ def _row_id(text: str | None) -> int | None:
 
 @bp.get("/breaches")
 @role_required(*OVERSIGHT)
-def breaches():
+def breaches() -> ResponseReturnValue:
     month, status = month_in_query(current_month(), _("The month must look like 2026-10."))
     metric = request.args.get("metric") or None
     waived = {"yes": True, "no": False}.get(request.args.get("waived", ""))
@@ -110,7 +111,7 @@ def breaches():
 
 @bp.post("/breaches/<int:breach_id>/waive")
 @role_required(*FINANCE)
-def waive(breach_id: int):
+def waive(breach_id: int) -> ResponseReturnValue:
     breach = db.session.get(Breach, breach_id) if 0 < breach_id <= MAX_ROW_ID else None
     if breach is None:
         abort(404)
@@ -133,7 +134,7 @@ def waive(breach_id: int):
 
 @bp.get("/admin/status")
 @role_required(*OPERATIONS)
-def status():
+def status() -> ResponseReturnValue:
     config = current_app.config
     health = queries.scheduler_health(now=now_utc(),
                                       interval_seconds=config["SWEEP_INTERVAL_SECONDS"],

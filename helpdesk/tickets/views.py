@@ -1,9 +1,11 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
@@ -13,6 +15,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -146,7 +149,7 @@ def _refused(form: FlaskForm, refusal: DomainError, number: str) -> Ticket:
     return _ticket_or_404(number)
 
 
-def _apply_domain_error(form, error: DomainError) -> None:
+def _apply_domain_error(form: FlaskForm, error: DomainError) -> None:
     field = getattr(form, error.field, None) if error.field else None
     if field is not None and hasattr(field, "errors"):
         field.errors = [*field.errors, error_message(error)]
@@ -174,13 +177,14 @@ def _action_forms(ticket: Ticket, submitted: tuple[Action, object] | None = None
     return forms
 
 
-def _outage_forms(ticket: Ticket, listed: list[Outage], submitted=None) -> dict:
+def _outage_forms(ticket: Ticket, listed: list[Outage],
+                  submitted: tuple[str, FlaskForm] | None = None) -> dict:
     """Staff's forms for the outages: "record", and "end-ID", "correct-ID", "delete-ID"."""
     if not manages_outages(current_user):
         return {}
     submitted_key, submitted_form = submitted or (None, None)
 
-    def form_for(key: str, form_class, **data):
+    def form_for(key: str, form_class: type[FlaskForm], **data: Any) -> FlaskForm:
         form = submitted_form if key == submitted_key else form_class(formdata=None, **data)
         for field in form:
             field.id = field.label.field_id = f"outage-{key}-{field.name}"
@@ -205,7 +209,9 @@ def _outage_forms(ticket: Ticket, listed: list[Outage], submitted=None) -> dict:
     return forms
 
 
-def _render_ticket(ticket: Ticket, submitted=None, status: int = 200, *, outage_form=None):
+def _render_ticket(ticket: Ticket, submitted: tuple[Action, FlaskForm] | None = None,
+                   status: int = 200, *,
+                   outage_form: tuple[str, FlaskForm] | None = None) -> tuple[str, int]:
     staff = works_tickets(current_user)
     now = now_utc()
     messages = visible_messages(current_user, ticket.messages)
@@ -233,7 +239,7 @@ def _render_ticket(ticket: Ticket, submitted=None, status: int = 200, *, outage_
 
 @bp.get("/tickets")
 @role_required(*EVERYONE)
-def index():
+def index() -> ResponseReturnValue:
     before = request.args.get("before", type=int)
     if before is not None and not 0 < before <= MAX_ROW_ID:
         before = None
@@ -250,7 +256,7 @@ def index():
 
 @bp.get("/queue")
 @role_required(*TICKET_STAFF)
-def queue():
+def queue() -> ResponseReturnValue:
     """The open tickets by urgency, filtered from the query string and paged by a cursor.
 
     With `fragment=rows` only the rows and the page links are sent: the page's script swaps
@@ -288,7 +294,7 @@ def queue():
 
 @bp.route("/tickets/new", methods=["GET", "POST"])
 @role_required(*CLIENTS)
-def new():
+def new() -> ResponseReturnValue:
     now = now_utc()
     contracts = [c for c in contract_queries.contracts_for(current_user) if c.is_active_at(now)]
     form = NewTicketForm()
@@ -314,13 +320,13 @@ def new():
 
 @bp.get("/tickets/<number>")
 @role_required(*EVERYONE)
-def show(number: str):
+def show(number: str) -> ResponseReturnValue:
     return _render_ticket(_ticket_or_404(number))
 
 
 @bp.post("/tickets/<number>/actions/<action>")
 @role_required(*TICKET_ACTORS)
-def act(number: str, action: str):
+def act(number: str, action: str) -> ResponseReturnValue:
     ticket = _ticket_or_404(number, for_update=True)
     try:
         action = Action(action)
@@ -349,7 +355,7 @@ def act(number: str, action: str):
 
 @bp.get("/tickets/<number>/attachments/<int:attachment_id>")
 @role_required(*EVERYONE)
-def attachment(number: str, attachment_id: int):
+def attachment(number: str, attachment_id: int) -> Response:
     ticket = _ticket_or_404(number)
     found = queries.get_attachment(current_user, ticket, attachment_id)
     if found is None:
@@ -363,7 +369,7 @@ def attachment(number: str, attachment_id: int):
 
 @bp.post("/tickets/<number>/outages")
 @role_required(*TICKET_STAFF)
-def record_outage(number: str):
+def record_outage(number: str) -> ResponseReturnValue:
     ticket = _ticket_or_404(number, for_update=True)
     form = RecordOutageForm()
     if form.validate_on_submit():
@@ -379,7 +385,7 @@ def record_outage(number: str):
 
 @bp.post("/tickets/<number>/outages/<int:outage_id>/<change>")
 @role_required(*TICKET_STAFF)
-def change_outage(number: str, outage_id: int, change: str):
+def change_outage(number: str, outage_id: int, change: str) -> ResponseReturnValue:
     ticket = _ticket_or_404(number, for_update=True)
     outage = queries.get_outage(ticket, outage_id)
     if outage is None or change not in OUTAGE_CHANGES:
