@@ -45,6 +45,8 @@ def test_production_uses_the_given_secret(tmp_path):
     assert load_config(str(tmp_path), PRODUCTION)["SECRET_KEY"] == STRONG
 
 
+# A second app, on its own engine, signs the world's client in: the world must be committed.
+@pytest.mark.real_commits
 def test_production_session_cookie_is_sent_with_secure_flag(app, world, tmp_path, monkeypatch):
     for name, value in PRODUCTION.items():
         monkeypatch.setenv(name, value)

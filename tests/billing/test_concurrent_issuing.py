@@ -24,10 +24,14 @@ from helpdesk.extensions import db
 from tests.billing.conftest import paris, settings
 from tests.billing.issuer import drafts, start
 
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("TEST_DATABASE_URL"),
-    reason="PostgreSQL only (set TEST_DATABASE_URL): issuers wait for each other on row locks; "
-           "SQLite serialises every writer")
+pytestmark = [
+    pytest.mark.skipif(
+        not os.environ.get("TEST_DATABASE_URL"),
+        reason="PostgreSQL only (set TEST_DATABASE_URL): issuers wait for each other on row "
+               "locks; SQLite serialises every writer"),
+    # The issuers are other processes: they see only the drafts the test committed.
+    pytest.mark.real_commits,
+]
 
 DRAFTS = 40
 ISSUE_AT = paris(2026, 11, 3, 10, 0)

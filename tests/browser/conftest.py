@@ -30,6 +30,9 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if HERE in item.path.parents:
             item.add_marker(pytest.mark.browser)
+            # The live server answers from its own threads, each with its own connection: on
+            # PostgreSQL they see only committed rows, never a test's rolled-back transaction.
+            item.add_marker(pytest.mark.real_commits)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -29,10 +29,14 @@ from helpdesk.tickets.clocks import BREACH_LEVEL, threshold_levels, ticket_clock
 from helpdesk.tickets.models import SlaClock, SlaStatus, Ticket
 from tests.escalation.sweeper import populate, start
 
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("TEST_DATABASE_URL"),
-    reason="PostgreSQL only (set TEST_DATABASE_URL): concurrent schedulers share the work with "
-           "row locks and SKIP LOCKED; SQLite serialises every writer")
+pytestmark = [
+    pytest.mark.skipif(
+        not os.environ.get("TEST_DATABASE_URL"),
+        reason="PostgreSQL only (set TEST_DATABASE_URL): concurrent schedulers share the work "
+               "with row locks and SKIP LOCKED; SQLite serialises every writer"),
+    # The sweepers are other processes: they see only the tickets the test committed.
+    pytest.mark.real_commits,
+]
 
 AT = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)  # Thursday 09:00 in Paris
 TICKETS = 1_000

@@ -132,6 +132,8 @@ def wait_for_dead_sessions(app, name: str) -> None:
             time.sleep(0.05)
 
 
+# The sweeps run in other processes, on the tickets the test committed, and commit what they do.
+@pytest.mark.real_commits
 def test_sweep_killed_at_random_moments_then_finished_records_what_one_clean_sweep_does(
         app, database, reference):
     with app.app_context():

@@ -47,6 +47,10 @@ def shared_app(database, tmp_path_factory):
         factories.world()
         db.session.commit()
     yield app
+    if database["kind"] == "postgresql":
+        # The world was committed on the module's own engine: empty the database again for the
+        # tests after this module, which run in rolled-back transactions on an empty one.
+        _empty_postgres(app)
     with app.app_context():
         db.engine.dispose()
 
