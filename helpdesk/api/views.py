@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from helpdesk.accounts.access import FINANCE, api_role_required, manages_outages
+from helpdesk.accounts.models import User
 from helpdesk.api.auth import authenticate_request
 from helpdesk.api.openapi import openapi_document
 from helpdesk.api.schemas import (
@@ -34,7 +35,7 @@ from helpdesk.escalation import queries as escalation_queries
 from helpdesk.extensions import db
 from helpdesk.month import Month, MonthError
 from helpdesk.tickets import outages, queries, services
-from helpdesk.tickets.models import IdempotencyKey, Ticket
+from helpdesk.tickets.models import IdempotencyKey, Ticket, format_number
 from helpdesk.tickets.workflow import Action, next_status
 from helpdesk.transaction import committed
 from helpdesk.web.problems import problem
@@ -145,16 +146,20 @@ def _request_digest(payload: TicketCreate) -> str:
     return hashlib.sha256(payload.model_dump_json().encode()).hexdigest()
 
 
-def _replay(user_id: int, key: str, digest: str) -> Response | None:
-    """The answer to a retried submission: the ticket it already created."""
+def _replay(user: User, key: str, digest: str) -> Response | None:
+    """The answer to a retried submission: the ticket it already created, if the caller may
+    still see it (a client moved to another organisation since may not)."""
     row = db.session.scalar(sa.select(IdempotencyKey).where(
-        IdempotencyKey.user_id == user_id, IdempotencyKey.key == key))
+        IdempotencyKey.user_id == user.id, IdempotencyKey.key == key))
     if row is None:
         return None
     if row.request_digest != digest:
         return problem(422, "Idempotency-Key reused",
                        "This Idempotency-Key was already used for a different request.")
-    ticket = db.session.get(Ticket, row.ticket_id)
+    number = format_number(row.ticket_id)
+    ticket = queries.get_ticket(user, number)
+    if ticket is None:
+        return _no_ticket(number)
     return _ticket_response(ticket, 201, **{"Idempotent-Replayed": "true",
                                             "Location": _location(ticket)})
 
@@ -174,7 +179,7 @@ def create_ticket() -> ResponseReturnValue:
     payload = _body_as(TicketCreate)
     user = g.api_user
     digest = _request_digest(payload)
-    if key and (replayed := _replay(user.id, key, digest)):
+    if key and (replayed := _replay(user, key, digest)):
         return replayed
     contract = contract_queries.get_contract(user, payload.contract)
     if contract is None:
@@ -193,7 +198,7 @@ def create_ticket() -> ResponseReturnValue:
     except IntegrityError:
         # Two retries with the same key raced; the other one created the ticket.
         db.session.rollback()
-        replayed = _replay(user.id, key, digest) if key else None
+        replayed = _replay(user, key, digest) if key else None
         if replayed is None:
             raise
         return replayed

@@ -1,5 +1,9 @@
 """Idempotency-Key: a retried submission returns the ticket it already created, never a second."""
+import sqlalchemy as sa
+
+from helpdesk.accounts.models import User
 from helpdesk.api import views
+from helpdesk.extensions import db
 from tests.api.helpers import assert_problem, bearer, row_counts
 
 NEW = {"contract": "CT-SHOP", "priority": "P1", "title": "Site down",
@@ -93,4 +97,22 @@ def test_retry_racing_the_first_submission_gets_the_first_ticket(app, client, to
     second = _create(client, tokens.client, "retry-1")
     assert (second.status_code, second.get_json()["number"]) == (201, first)
     assert second.headers["Idempotent-Replayed"] == "true"
+    assert row_counts(app)["tickets"] == 1
+
+
+def test_a_replay_is_refused_to_a_caller_who_may_no_longer_see_the_ticket(app, client, world,
+                                                                            tokens):
+    """A client moved to another organisation replays its old key: 404, not the old
+    organisation's ticket and its messages."""
+    first = _create(client, tokens.client, "retry-1")
+    assert first.status_code == 201
+    with app.app_context():
+        moved, other = (db.session.scalar(sa.select(User).where(User.email == email))
+                        for email in (world.client, world.other_client))
+        moved.organisation_id = other.organisation_id
+        db.session.commit()
+    replayed = _create(client, tokens.client, "retry-1")
+    assert assert_problem(replayed, 404)["detail"] == f"No ticket {first.get_json()['number']}."
+    assert "Idempotent-Replayed" not in replayed.headers
+    assert "The shop returns 500" not in replayed.get_data(as_text=True)
     assert row_counts(app)["tickets"] == 1
