@@ -14,6 +14,10 @@ from helpdesk.formatting import filesize
 from helpdesk.tickets.rules import FILENAME_MAX
 
 CHUNK = 64 * 1024
+# What a browser would render or run if the helpdesk's own origin sent it under its type.
+ACTIVE_TYPES = frozenset({"text/html", "application/xhtml+xml", "image/svg+xml",
+                          "text/javascript", "application/javascript", "application/ecmascript",
+                          "text/ecmascript", "text/xml", "application/xml", "text/xsl"})
 
 
 @dataclass(frozen=True)
@@ -23,6 +27,14 @@ class StoredFile:
     size_bytes: int
     sha256: str
     storage_name: str
+
+
+def served_type(content_type: str) -> str:
+    """The type a download is sent with: opaque bytes for anything a browser would run."""
+    base = content_type.split(";", 1)[0].strip().lower()
+    if base in ACTIVE_TYPES or base.endswith("+xml"):
+        return "application/octet-stream"
+    return content_type
 
 
 def clean_filename(name: str) -> str:

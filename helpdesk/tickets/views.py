@@ -41,7 +41,7 @@ from helpdesk.db import MAX_ROW_ID
 from helpdesk.errors import DomainError
 from helpdesk.formatting import viewer_zone
 from helpdesk.tickets import outages, queries, services, wording
-from helpdesk.tickets.attachments import StoredFile, store_file, stored_path
+from helpdesk.tickets.attachments import StoredFile, served_type, store_file, stored_path
 from helpdesk.tickets.clocks import ticket_clocks
 from helpdesk.tickets.forms import (
     AssignForm,
@@ -363,8 +363,10 @@ def attachment(number: str, attachment_id: int) -> Response:
     path = stored_path(Path(current_app.config["ATTACHMENT_DIR"]), found.storage_name)
     if not path.exists():
         abort(404)
-    return send_file(path, mimetype=found.content_type, as_attachment=True,
-                     download_name=found.filename, max_age=0)
+    response = send_file(path, mimetype=served_type(found.content_type), as_attachment=True,
+                         download_name=found.filename, max_age=0)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/tickets/<number>/outages")
