@@ -2,7 +2,7 @@
 by the edge (a request, a command) and handed to the services, which never read the
 application's configuration themselves."""
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 
@@ -17,8 +17,7 @@ class Seller:
 
     def identity(self) -> dict[str, str]:
         """The snapshot a note keeps, in the shape of `client_identity`."""
-        return {"name": self.name, "address": self.address, "company_id": self.company_id,
-                "vat_number": self.vat_number}
+        return asdict(self)
 
 
 @dataclass(frozen=True)

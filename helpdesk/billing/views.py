@@ -16,7 +16,6 @@ from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from werkzeug.utils import secure_filename
 
 from helpdesk.accounts.access import CLIENTS, FINANCE, role_required
 from helpdesk.accounts.models import User
@@ -44,6 +43,7 @@ from helpdesk.extensions import db
 from helpdesk.formatting import money, month_label, viewer_zone
 from helpdesk.month import Month, MonthError
 from helpdesk.transaction import committed
+from helpdesk.web.downloads import download
 from helpdesk.web.errors import error_message
 from helpdesk.web.months import month_in_query, refusal
 
@@ -88,11 +88,6 @@ def _note_or_404(note_id: int) -> CreditNote:
     if note is None:
         abort(404)
     return note
-
-
-def _download(data: bytes, mimetype: str, filename: str) -> Response:
-    return Response(data, mimetype=mimetype, headers={
-        "Content-Disposition": f'attachment; filename="{secure_filename(filename)}"'})
 
 
 def _note_filename(note: CreditNote, suffix: str = "") -> str:
@@ -279,7 +274,7 @@ def issue(note_id: int) -> ResponseReturnValue:
 @role_required(*FINANCE)
 def month_csv(month: str) -> Response:
     month = str(_month_in_path(month))
-    return _download(exports.csv_text(exports.notes_of_month(month)).encode(),
+    return download(exports.csv_text(exports.notes_of_month(month)).encode(),
                      "text/csv; charset=utf-8", f"credit-notes-{month}.csv")
 
 
@@ -298,7 +293,7 @@ def credit_note(note_id: int) -> ResponseReturnValue:
 @role_required(*CLIENTS, *FINANCE)
 def credit_note_pdf(note_id: int) -> Response:
     note = _note_or_404(note_id)
-    return _download(exports.render_pdf(note, draft_ok=True), PDF, _note_filename(note))
+    return download(exports.render_pdf(note, draft_ok=True), PDF, _note_filename(note))
 
 
 @bp.get("/credit-notes/<int:note_id>/factur-x.pdf")
@@ -307,7 +302,7 @@ def credit_note_facturx(note_id: int) -> Response:
     note = _note_or_404(note_id)
     if not note.is_issued:  # a draft has no number: it is no invoice document yet
         abort(404)
-    return _download(exports.render_facturx(note), PDF, _note_filename(note, "-factur-x"))
+    return download(exports.render_facturx(note), PDF, _note_filename(note, "-factur-x"))
 
 
 # -- clients -------------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ from flask import Blueprint, Response, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
-from werkzeug.utils import secure_filename
 
 from helpdesk.accounts.access import CLIENTS, role_required
 from helpdesk.billing import queries as billing_queries
@@ -15,6 +14,7 @@ from helpdesk.formatting import viewer_zone
 from helpdesk.month import Month, MonthError
 from helpdesk.reporting.client_report import SlaReport, sla_report
 from helpdesk.reporting.exports import report_chart, report_csv
+from helpdesk.web.downloads import download
 from helpdesk.web.months import month_in_query, refusal
 
 bp = Blueprint("portal", __name__, url_prefix="/billing")
@@ -46,6 +46,5 @@ def my_report_csv() -> Response:
         month = str(Month.parse(request.args.get("month", "")))
     except MonthError as error:
         return Response(f"{refusal(error, MONTH_MESSAGE)}\n", status=400, mimetype="text/plain")
-    filename = secure_filename(f"sla-report-{month}.csv")
-    return Response(report_csv(_report(month)).encode("utf-8"), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return download(report_csv(_report(month)).encode("utf-8"), "text/csv",
+                    f"sla-report-{month}.csv")

@@ -18,6 +18,7 @@ from helpdesk.reporting import queries
 from helpdesk.reporting.exports import TABLES, csv_text
 from helpdesk.reporting.forms import DashboardFilterForm
 from helpdesk.reporting.queries import Compliance, MeanTime, Period, Scope
+from helpdesk.web.downloads import download
 
 bp = Blueprint("reporting", __name__)
 
@@ -130,6 +131,5 @@ def table_csv(table: str) -> Response:
                         mimetype="text/plain")
     period, scope = _selection(form)
     text = csv_text(spec.header, spec.rows(period, scope, now_utc()))
-    filename = f"{table}-{period.months[0]}-{period.months[-1]}.csv"
-    return Response(text.encode("utf-8"), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{filename}"'})
+    return download(text.encode("utf-8"), "text/csv",
+                    f"{table}-{period.months[0]}-{period.months[-1]}.csv")
