@@ -78,6 +78,11 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         # /healthz fails when the scheduler has not swept for this many intervals.
         "SCHEDULER_SILENT_INTERVALS": 4,
         "API_PAGE_SIZE": 50,
+        # A browser session ends after this long without a request, and this long after
+        # signing in however busy; a reset link works this long.
+        "SESSION_IDLE_MINUTES": int(env.get("SESSION_IDLE_MINUTES", str(12 * 60))),
+        "SESSION_MAX_DAYS": int(env.get("SESSION_MAX_DAYS", "30")),
+        "PASSWORD_RESET_MINUTES": int(env.get("PASSWORD_RESET_MINUTES", "30")),
         # Printed on credit notes as the issuer; the issue date (and so the numbering year) is
         # the date in BILLING_TIMEZONE.
         "SELLER_NAME": env.get("SELLER_NAME", "Helpdesk Services SAS"),

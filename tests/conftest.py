@@ -25,6 +25,7 @@ from helpdesk.clock import clock as app_clock
 from helpdesk.extensions import db
 from helpdesk.web.translations_cli import compile_catalogues
 from tests import factories
+from tests.mailbox import Mailbox
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
 CSRF_PATTERN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -222,6 +223,15 @@ def clock():
 @pytest.fixture
 def now():
     return TEST_START
+
+
+@pytest.fixture
+def mailbox():
+    """A real SMTP server on loopback for this test (tests/mailbox.py)."""
+    box = Mailbox()
+    box.start()
+    yield box
+    box.stop()
 
 
 @pytest.fixture

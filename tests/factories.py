@@ -36,7 +36,7 @@ def user(*, email, role=Role.CLIENT, organisation=None, name=None, password=PASS
     account = User(email=email, role=role, organisation=organisation,
                    name=name or email.split("@")[0].title(), timezone=timezone,
                    language=language)
-    # scrypt is deliberately slow: hash each distinct password once per run.
+    # argon2id is deliberately slow: hash each distinct password once per run.
     if password not in _password_hashes:
         account.set_password(password)
         _password_hashes[password] = account.password_hash

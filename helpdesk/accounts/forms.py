@@ -2,8 +2,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length
+from wtforms.validators import DataRequired, Email, EqualTo, Length
 
+from helpdesk.accounts.passwords import MAX_LENGTH, MIN_LENGTH
 from helpdesk.web.i18n import LANGUAGES
 
 
@@ -17,3 +18,19 @@ class LanguageForm(FlaskForm):
     language = SelectField(_l("Language"), validators=[DataRequired()],
                            choices=[SelectChoice(code, name, render_kw={"lang": code})
                                     for code, name in LANGUAGES.items()])
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+
+
+class NewPasswordForm(FlaskForm):
+    new_password = PasswordField(_l("New password"), validators=[
+        DataRequired(), Length(min=MIN_LENGTH, max=MAX_LENGTH)])
+    confirm = PasswordField(_l("New password again"), validators=[
+        DataRequired(), EqualTo("new_password", message=_l("The two passwords differ."))])
+
+
+class ChangePasswordForm(NewPasswordForm):
+    current_password = PasswordField(_l("Current password"),
+                                     validators=[DataRequired(), Length(max=MAX_LENGTH)])

@@ -4,9 +4,9 @@ from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from helpdesk.accounts.access import works_tickets
+from helpdesk.accounts.passwords import hash_password, verify_password
 from helpdesk.accounts.roles import Role
 from helpdesk.clock import now_utc
 from helpdesk.db import str_enum
@@ -67,10 +67,10 @@ class User(db.Model):
     )
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password, method="scrypt")
+        self.password_hash = hash_password(password)
 
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        return verify_password(self.password_hash, password)
 
     @property
     def is_client(self) -> bool:
@@ -109,7 +109,11 @@ class UserSession(db.Model):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=now_utc)
+    # Moved forward at most once a minute (see accounts.services.SEEN_EVERY): the idle limit
+    # counts from here.
+    last_seen_at: Mapped[datetime] = mapped_column(default=now_utc)
     user_agent: Mapped[str] = mapped_column(sa.String(256), default="")
+    address: Mapped[str] = mapped_column(sa.String(64), default="")
 
     user: Mapped[User] = relationship()
 
@@ -125,3 +129,54 @@ class ApiToken(db.Model):
     revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
+
+
+class Throttle(db.Model):
+    """Failed attempts against one key (an account, a client address), shared by every worker
+    and host: the counters are rows, moved by single UPDATE statements."""
+
+    __tablename__ = "throttles"
+
+    key: Mapped[str] = mapped_column(sa.String(320), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[datetime]
+    locks: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+
+
+class AccountMailKind(StrEnum):
+    PASSWORD_RESET = "password_reset"
+    PASSWORD_CHANGED = "password_changed"
+    ACCOUNT_LOCKED = "account_locked"
+
+
+class AccountMailState(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+
+
+class AccountMail(db.Model):
+    """A mail about the account itself, in the outbox with the escalations: written in the
+    transaction that decided it, worded in the recipient's language when sent, retried until
+    the server accepts it."""
+
+    __tablename__ = "account_mails"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[AccountMailKind] = mapped_column(str_enum(AccountMailKind, 32))
+    created_at: Mapped[datetime]
+    # A reset link's token until the mail is sent, then cleared: the outbox keeps no live key.
+    secret: Mapped[str | None] = mapped_column(sa.Text)
+    # When an account lock ends, to say it in the mail.
+    until: Mapped[datetime | None]
+    state: Mapped[AccountMailState] = mapped_column(str_enum(AccountMailState, 16),
+                                                    default=AccountMailState.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+
+    user: Mapped[User] = relationship()
+
+    __table_args__ = (sa.Index("ix_account_mails_outbox", "state", "next_attempt_at"),)

@@ -1,13 +1,20 @@
 import functools
+import hashlib
+import math
 import secrets
 from collections.abc import Collection
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, TypedDict
 
 import sqlalchemy as sa
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import joinedload
 
+from helpdesk.accounts import throttle
 from helpdesk.accounts.models import (
+    AccountMail,
+    AccountMailKind,
     ApiToken,
     Organisation,
     OrganisationKind,
@@ -16,8 +23,9 @@ from helpdesk.accounts.models import (
     UserSession,
     token_digest,
 )
+from helpdesk.accounts.passwords import MAX_LENGTH, MIN_LENGTH, needs_rehash
 from helpdesk.audit.services import Outcome, diff, record_audit
-from helpdesk.errors import NotFound
+from helpdesk.errors import DomainError, NotFound
 from helpdesk.extensions import db
 
 
@@ -116,30 +124,83 @@ def upsert_user(email: str, fields: UserFields, *, given: Collection[str], passw
     row.is_active_account = after["active"]
     db.session.add(row)
     db.session.flush()
+    if not created and {"password", "role", "active"} & changes.keys():
+        # Whoever held the account's sessions and tokens did so under the old terms.
+        revoke_access(row, now=now)
     record_audit(actor=actor, now=now, entity="user", entity_id=row.email, action=action,
                  changes=changes)
     return Outcome.CREATED if created else Outcome.UPDATED
 
 
-def authenticate(email: str, password: str) -> User | None:
+class TooManyAttempts(DomainError):
+    """Attempts refused unheard until `until` (pages say when, the API sends Retry-After)."""
+
+    status_code = 429
+
+    def __init__(self, until: datetime, *, now: datetime) -> None:
+        self.until = until
+        self.seconds = max(1, math.ceil((until - now).total_seconds()))
+        super().__init__("Too many attempts. Try again in %(seconds)s seconds.",
+                         seconds=self.seconds)
+
+
+@dataclass(frozen=True)
+class SessionLimits:
+    idle: timedelta  # signed out after this long without a request
+    absolute: timedelta  # signed out this long after signing in, however busy
+
+
+# The session's last request is written at most this often, not on every page.
+SEEN_EVERY = timedelta(minutes=1)
+
+
+def authenticate(email: str, password: str, *, now: datetime, address: str = "") -> User | None:
+    """The user these credentials sign in, or None; throttled per account and per address.
+
+    The caller commits in both cases: a failure is counted even though nobody signs in."""
+    keys = [(throttle.account_key(email), throttle.ACCOUNT),
+            (throttle.address_key(address), throttle.ADDRESS)]
+    until = throttle.refused_until(keys, now=now)
+    if until is not None:
+        raise TooManyAttempts(until, now=now)
     user = find_user(email)
     if user is None:
         User(password_hash=_unknown_user_hash()).check_password(password)
-        return None
-    if not user.check_password(password) or not user.is_active:
-        return None
-    return user
+    elif user.check_password(password) and user.is_active:
+        throttle.forget(throttle.account_key(email))
+        if needs_rehash(user.password_hash):
+            user.set_password(password)
+        return user
+    record_failure(user, email, address=address, now=now)
+    return None
 
 
-def start_session(user: User, *, now: datetime, user_agent: str = "") -> str:
+def record_failure(user: User | None, email: str, *, address: str, now: datetime) -> None:
+    """A wrong password or second factor: counted against the account and the address, and
+    the owner is told when their account locks."""
+    locked_until = throttle.fail(throttle.account_key(email), throttle.ACCOUNT, now=now)
+    throttle.fail(throttle.address_key(address), throttle.ADDRESS, now=now)
+    if locked_until is not None and user is not None and user.is_active:
+        queue_account_mail(user, AccountMailKind.ACCOUNT_LOCKED, now=now, until=locked_until)
+
+
+def queue_account_mail(user: User, kind: AccountMailKind, *, now: datetime,
+                       secret: str | None = None, until: datetime | None = None) -> None:
+    db.session.add(AccountMail(user_id=user.id, kind=kind, created_at=now, secret=secret,
+                               until=until, next_attempt_at=now))
+
+
+def start_session(user: User, *, now: datetime, user_agent: str = "", address: str = "") -> str:
     token = secrets.token_urlsafe(32)
     db.session.add(UserSession(user_id=user.id, token_hash=token_digest(token), created_at=now,
-                               user_agent=user_agent[:256]))
+                               last_seen_at=now, user_agent=user_agent[:256],
+                               address=(address or "")[:64]))
     user.session_token = token
     return token
 
 
-def user_for_session(token: str) -> User | None:
+def user_for_session(token: str, *, now: datetime, limits: SessionLimits) -> User | None:
+    """The user of a live session; a session past its idle or absolute limit is ended."""
     # Every signed-in request asks: the session and its user come in one query.
     row = db.session.scalar(
         sa.select(UserSession).where(UserSession.token_hash == token_digest(token))
@@ -147,6 +208,13 @@ def user_for_session(token: str) -> User | None:
     )
     if row is None or not row.user.is_active:
         return None
+    if now - row.last_seen_at > limits.idle or now - row.created_at > limits.absolute:
+        db.session.delete(row)
+        db.session.commit()
+        return None
+    if now - row.last_seen_at >= SEEN_EVERY:
+        row.last_seen_at = now
+        db.session.commit()
     row.user.session_token = token
     return row.user
 
@@ -156,6 +224,114 @@ def end_session(token: str | None) -> None:
         db.session.execute(
             sa.delete(UserSession).where(UserSession.token_hash == token_digest(token))
         )
+
+
+def sessions_of(user: User) -> list[UserSession]:
+    return list(db.session.scalars(sa.select(UserSession).where(UserSession.user_id == user.id)
+                                   .order_by(UserSession.last_seen_at.desc(), UserSession.id)))
+
+
+def end_other_session(user: User, session_id: int) -> None:
+    """Sign out one of the user's own sessions; another user's is no session of theirs."""
+    ended = db.session.execute(sa.delete(UserSession).where(
+        UserSession.id == session_id, UserSession.user_id == user.id))
+    if not ended.rowcount:
+        raise NotFound("This session has already ended.")
+
+
+def end_every_session(user: User) -> None:
+    """Sign the user out of every browser, at once and for every host: a session is a row,
+    checked on each request."""
+    db.session.execute(sa.delete(UserSession).where(UserSession.user_id == user.id)
+                       .execution_options(synchronize_session=False))
+
+
+def revoke_access(user: User, *, now: datetime) -> None:
+    """End every session of the user and revoke every API token."""
+    end_every_session(user)
+    db.session.execute(sa.update(ApiToken)
+                       .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+                       .values(revoked_at=now).execution_options(synchronize_session=False))
+
+
+def check_new_password(password: str, *, email: str) -> None:
+    if len(password) < MIN_LENGTH:
+        raise DomainError("The new password needs at least %(count)s characters.",
+                          field="new_password", count=MIN_LENGTH)
+    if len(password) > MAX_LENGTH:
+        raise DomainError("The new password may have at most %(count)s characters.",
+                          field="new_password", count=MAX_LENGTH)
+    if password.strip().lower() == email.strip().lower():
+        raise DomainError("The new password cannot be your e-mail address.",
+                          field="new_password")
+
+
+def set_new_password(user: User, password: str, *, now: datetime, actor: User | None,
+                     action: str) -> None:
+    """Change the password; every session and token of the user ends with the old one."""
+    check_new_password(password, email=user.email)
+    user.set_password(password)
+    revoke_access(user, now=now)
+    throttle.forget(throttle.account_key(user.email))
+    queue_account_mail(user, AccountMailKind.PASSWORD_CHANGED, now=now)
+    record_audit(actor=actor, now=now, entity="user", entity_id=user.email, action=action,
+                 changes={"password": ["(hidden)", "(changed)"]})
+
+
+def change_password(user: User, current: str, new: str, *, now: datetime) -> None:
+    if not user.check_password(current):
+        raise DomainError("The current password is wrong.", field="current_password")
+    set_new_password(user, new, now=now, actor=user, action="password_changed")
+
+
+def _reset_serializer(secret_key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt="helpdesk.password-reset")
+
+
+def _password_fingerprint(user: User) -> str:
+    """Changes with the password, so a reset link works once and dies with the old password."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def request_password_reset(email: str, *, now: datetime, address: str,
+                           secret_key: str) -> None:
+    """Mail a reset link if the address is an active account's. The caller says the same
+    thing either way; requests are throttled per address asked for and per client."""
+    keys = [(throttle.reset_key(email), throttle.RESET),
+            (throttle.address_key(address), throttle.ADDRESS)]
+    until = throttle.refused_until(keys, now=now)
+    if until is not None:
+        raise TooManyAttempts(until, now=now)
+    throttle.fail(throttle.reset_key(email), throttle.RESET, now=now)
+    user = find_user(email)
+    if user is None or not user.is_active:
+        throttle.fail(throttle.address_key(address), throttle.ADDRESS, now=now)
+        return
+    token = _reset_serializer(secret_key).dumps(
+        {"user": user.id, "password": _password_fingerprint(user)})
+    queue_account_mail(user, AccountMailKind.PASSWORD_RESET, now=now, secret=token)
+
+
+def user_for_reset(token: str, *, secret_key: str, max_age: timedelta) -> User:
+    """The user a reset link is for, while it is fresh and its password unchanged."""
+    try:
+        claims = _reset_serializer(secret_key).loads(token, max_age=int(max_age.total_seconds()))
+    except SignatureExpired:
+        raise DomainError("This reset link has expired. Ask for a new one.") from None
+    except BadSignature:
+        raise DomainError("This reset link is not valid. Ask for a new one.") from None
+    user = db.session.get(User, claims.get("user")) if isinstance(claims, dict) else None
+    if (user is None or not user.is_active
+            or claims.get("password") != _password_fingerprint(user)):
+        raise DomainError("This reset link has already been used. Ask for a new one.")
+    return user
+
+
+def reset_password(token: str, new: str, *, now: datetime, secret_key: str,
+                   max_age: timedelta) -> User:
+    user = user_for_reset(token, secret_key=secret_key, max_age=max_age)
+    set_new_password(user, new, now=now, actor=user, action="password_reset")
+    return user
 
 
 def create_api_token(email: str, *, now: datetime) -> str:

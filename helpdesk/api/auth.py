@@ -1,11 +1,23 @@
-"""Bearer-token authentication for the API; browser sessions are not accepted here (no CSRF)."""
+"""Bearer-token authentication for the API; browser sessions are not accepted here (no CSRF).
+
+Unknown tokens count against the client's address, like wrong passwords (accounts.throttle):
+guessing tokens from one address soon meets 429 with Retry-After, on every worker and host."""
 from flask import Response, g, request
 
-from helpdesk.accounts.services import user_for_api_token
+from helpdesk.accounts import throttle
+from helpdesk.accounts.services import TooManyAttempts, user_for_api_token
+from helpdesk.clock import now_utc
+from helpdesk.extensions import db
 from helpdesk.web.problems import problem
 
 # Served without a token: the description of the API itself.
 PUBLIC_ENDPOINTS = frozenset({"api.openapi"})
+
+
+def too_many_attempts(refused: TooManyAttempts) -> Response:
+    response = problem(429, "Too Many Requests", refused.message)
+    response.headers["Retry-After"] = str(refused.seconds)
+    return response
 
 
 def authenticate_request() -> Response | None:
@@ -15,8 +27,15 @@ def authenticate_request() -> Response | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return problem(401, "Unauthorized", "Send an API token: 'Authorization: Bearer TOKEN'.")
+    now = now_utc()
+    address = throttle.address_key(request.remote_addr)
+    until = throttle.refused_until([(address, throttle.ADDRESS)], now=now)
+    if until is not None:
+        return too_many_attempts(TooManyAttempts(until, now=now))
     user = user_for_api_token(token.strip())
     if user is None:
+        throttle.fail(address, throttle.ADDRESS, now=now)
+        db.session.commit()
         response = problem(401, "Unauthorized", "The API token is unknown or revoked.")
         response.headers["WWW-Authenticate"] = 'Bearer realm="helpdesk", error="invalid_token"'
         return response

@@ -3,15 +3,16 @@ import logging
 import os
 import socket
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
+from helpdesk.accounts import mail as account_mails
 from helpdesk.clock import now_utc
-from helpdesk.escalation.mail import claim_next, deliver, transport_from_config
+from helpdesk.escalation.mail import claim_next, deliver
 from helpdesk.escalation.models import EscalationEvent
 from helpdesk.escalation.queries import RecordedThreshold, thresholds_recorded
 from helpdesk.escalation.services import (
@@ -21,6 +22,7 @@ from helpdesk.escalation.services import (
     sweep_batch,
 )
 from helpdesk.extensions import db
+from helpdesk.mailer import transport_from_config
 
 logger = logging.getLogger(__name__)
 
@@ -77,21 +79,27 @@ def preview_sweep(app: Flask, *, now: datetime,
 
 
 def run_sender(app: Flask, *, now: datetime | None = None, limit: int = 200) -> tuple[int, int]:
-    """Send the mails that are due; each one is committed as soon as the server answered."""
+    """Send the mails that are due, account mails first (a reset link is awaited by someone at
+    a screen); each one is committed as soon as the server answered."""
     sent = failed = 0
     with app.app_context():
         transport = transport_from_config(app.config)
         base_url = app.config["BASE_URL"]
-        domain = urlsplit(base_url).hostname or "helpdesk.invalid"
+        common = {"mail_from": app.config["MAIL_FROM"], "base_url": base_url,
+                  "domain": urlsplit(base_url).hostname or "helpdesk.invalid"}
+        reset_lifetime = timedelta(minutes=app.config["PASSWORD_RESET_MINUTES"])
         for _ in range(limit):
-            notification = claim_next(now=now or now_utc())
-            if notification is None:
-                break
-            if deliver(notification, transport, now=now or now_utc(),
-                       mail_from=app.config["MAIL_FROM"], base_url=base_url, domain=domain):
-                sent += 1
+            at = now or now_utc()
+            account_mail = account_mails.claim_next(now=at)
+            if account_mail is not None:
+                delivered = account_mails.deliver(account_mail, transport, now=at,
+                                                  reset_lifetime=reset_lifetime, **common)
             else:
-                failed += 1
+                notification = claim_next(now=at)
+                if notification is None:
+                    break
+                delivered = deliver(notification, transport, now=at, **common)
+            sent, failed = (sent + 1, failed) if delivered else (sent, failed + 1)
             db.session.commit()
     return sent, failed
 

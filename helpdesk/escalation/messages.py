@@ -9,6 +9,7 @@ from datetime import datetime
 
 from flask_babel import force_locale, gettext, lazy_gettext
 
+from helpdesk.accounts.mail import mail_language
 from helpdesk.accounts.models import User
 from helpdesk.contracts.wording import service_hours
 from helpdesk.escalation.models import EscalationEvent, Notification
@@ -18,13 +19,6 @@ from helpdesk.tickets.models import Ticket
 
 CLOCK_NAMES = {"gti": lazy_gettext("GTI (time to intervene)"),
                "gtr": lazy_gettext("GTR (time to restore)")}
-MAIL_LANGUAGES = ("fr", "en")
-
-
-def _language(recipient: User) -> str:
-    return recipient.language if recipient.language in MAIL_LANGUAGES else MAIL_LANGUAGES[0]
-
-
 def notification_subject(notification: Notification) -> str:
     """The one-line summary, in the current language: the inbox and the mail subject."""
     event: EscalationEvent = notification.event
@@ -76,7 +70,7 @@ def notification_body(notification: Notification, *, now: datetime, base_url: st
     event: EscalationEvent = notification.event
     ticket: Ticket = event.ticket
     recipient: User = notification.recipient
-    zone, language = person_zone(recipient.timezone), _language(recipient)
+    zone, language = person_zone(recipient.timezone), mail_language(recipient)
 
     def local(instant: datetime) -> str:
         return format_instant(instant, "datetime", zone=zone, locale=language)
@@ -109,6 +103,6 @@ def notification_body(notification: Notification, *, now: datetime, base_url: st
 
 def mail_text(notification: Notification, *, now: datetime, base_url: str) -> tuple[str, str]:
     """Subject and body in the recipient's language."""
-    with force_locale(_language(notification.recipient)):
+    with force_locale(mail_language(notification.recipient)):
         return (notification_subject(notification),
                 notification_body(notification, now=now, base_url=base_url))

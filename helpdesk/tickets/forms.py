@@ -72,10 +72,6 @@ class NoteForm(FlaskForm):
     attachment = FileField(_l("File for the note (optional)"))
 
 
-class ConfirmForm(FlaskForm):
-    """A button: only the CSRF token travels."""
-
-
 class ReopenForm(FlaskForm):
     reason = TextAreaField(_l("Why is it not solved? (optional)"),
                            validators=[Optional(), Length(max=REASON_MAX)])

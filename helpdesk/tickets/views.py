@@ -46,7 +46,6 @@ from helpdesk.tickets.clocks import ticket_clocks
 from helpdesk.tickets.forms import (
     AssignForm,
     CancelForm,
-    ConfirmForm,
     CorrectOutageForm,
     DeleteOutageForm,
     EndOutageForm,
@@ -69,6 +68,7 @@ from helpdesk.tickets.queue import countdown as queue_countdown
 from helpdesk.tickets.workflow import Action, allowed_actions, status_label
 from helpdesk.transaction import committed
 from helpdesk.web.errors import error_message
+from helpdesk.web.forms import ConfirmForm
 
 bp = Blueprint("tickets", __name__)
 bp.add_app_template_filter(status_label)

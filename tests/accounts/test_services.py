@@ -16,6 +16,7 @@ from helpdesk.accounts.services import (
 )
 from helpdesk.audit.models import AuditEntry
 from helpdesk.audit.services import Outcome
+from helpdesk.clock import now_utc
 from helpdesk.extensions import db
 from tests import factories
 
@@ -58,7 +59,7 @@ def test_upsert_user_creates_a_user_who_can_sign_in(app):
         outcome = upsert_user("claire@shop.example", CLAIRE, given=CLAIRE.keys(),
                               password=PASSWORD, now=NOW, actor=None, action="import")
         assert outcome is Outcome.CREATED
-        user = authenticate("claire@shop.example", PASSWORD)
+        user = authenticate("claire@shop.example", PASSWORD, now=now_utc())
         assert (user.name, user.organisation.code, user.created_at) == ("Claire", "shop", NOW)
         assert audited("user")[0]["password"] == [None, "(set)"]
 
@@ -74,5 +75,5 @@ def test_upsert_user_keeps_fields_not_given_and_the_password_when_none(app):
         assert outcome is Outcome.UPDATED
         user = find_user("claire@shop.example")
         assert (user.name, user.language, user.organisation.code) == ("Claire", "en", "shop")
-        assert authenticate("claire@shop.example", factories.PASSWORD) is not None
+        assert authenticate("claire@shop.example", factories.PASSWORD, now=now_utc()) is not None
         assert audited("user") == [{"name": ["Old Name", "Claire"]}]

@@ -2,9 +2,7 @@
 really end, and no bouncing to other sites."""
 import re
 
-import pytest
 import sqlalchemy as sa
-from werkzeug.security import generate_password_hash
 
 from helpdesk.accounts.models import User, UserSession
 from helpdesk.extensions import db
@@ -12,16 +10,6 @@ from tests import factories
 from tests.conftest import csrf_token, login
 
 FAILURE = "Wrong e-mail or password."
-
-
-@pytest.fixture(autouse=True)
-def quick_password_checks(app, world):
-    """These tests sign in dozens of times: store the world's password with a cheap scrypt cost.
-    The hash carries its parameters, so the sign-in code runs unchanged."""
-    with app.app_context():
-        db.session.execute(sa.update(User).values(password_hash=generate_password_hash(
-            factories.PASSWORD, method="scrypt:1024:8:1")))
-        db.session.commit()
 
 
 def _attempt(client, email, password, path="/login"):

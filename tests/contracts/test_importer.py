@@ -8,6 +8,7 @@ from helpdesk.accounts.models import Organisation, OrganisationKind, User
 from helpdesk.accounts.roles import Role
 from helpdesk.accounts.services import authenticate
 from helpdesk.audit.models import AuditEntry
+from helpdesk.clock import now_utc
 from helpdesk.contracts.importer import apply_import
 from helpdesk.contracts.models import Calendar, Contract, Metric, NotifyTarget
 from helpdesk.contracts.schema import validate_import
@@ -91,7 +92,7 @@ def test_imported_user_can_authenticate_with_lower_cased_email(app):
     document["users"][0]["email"] = "Client@Shop.Example"
     with app.app_context():
         imported(document)
-        user = authenticate("client@shop.example", PASSWORD)
+        user = authenticate("client@shop.example", PASSWORD, now=now_utc())
         assert user is not None
         assert (user.email, user.role, user.organisation.code, user.language) == (
             "client@shop.example", Role.CLIENT, "shop-cholet", "fr")
@@ -292,9 +293,9 @@ def test_user_password_is_rehashed_when_given_and_never_logged(app, world):
                                      .where(User.email == "tech@provider.example"))
         imported({"users": [{"email": "tech@provider.example", "name": "Tom Tech",
                              "role": "technician", "password": PASSWORD}]}, now=LATER)
-        user = authenticate("tech@provider.example", PASSWORD)
+        user = authenticate("tech@provider.example", PASSWORD, now=now_utc())
         assert user is not None and user.password_hash != old_hash
-        assert authenticate("tech@provider.example", factories.PASSWORD) is None
+        assert authenticate("tech@provider.example", factories.PASSWORD, now=now_utc()) is None
         entry = audit("user", "tech@provider.example")[-1]
         assert entry.changes == {"password": ["(hidden)", "(changed)"]}
         assert PASSWORD not in str(entry.changes)

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from helpdesk.accounts.models import Organisation, OrganisationKind, User
 from helpdesk.accounts.roles import Role
 from helpdesk.accounts.services import authenticate
+from helpdesk.clock import now_utc
 from helpdesk.contracts.models import Contract
 from helpdesk.contracts.schema import validate_import
 from helpdesk.demo.load import DEMO_ACCOUNTS, DEMO_DOCUMENT, DEMO_PASSWORD, load_demo
@@ -83,7 +84,7 @@ def test_demo_accounts_authenticate_with_their_roles(app):
         load_demo(now=NOW)
         db.session.commit()
         for email, role, password in DEMO_ACCOUNTS:
-            user = authenticate(email, password)
+            user = authenticate(email, password, now=now_utc())
             assert user is not None, email
             assert (user.role, user.timezone, user.language) == (Role(role), "Europe/Paris",
                                                                  "fr")

@@ -7,14 +7,12 @@ Time is passed to the sender (`now=`), never waited for.
 """
 import email
 import email.policy
-import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 
 from helpdesk.accounts.models import User
 from helpdesk.clock import now_utc
@@ -31,50 +29,6 @@ GTI_DUE = OPENED + timedelta(hours=2)  # the breach: team leads and the client
 WARNED = ["lead@provider.example", "tech2@provider.example", "tech@provider.example"]
 BREACH_TOLD = ["client@shop.example", "lead@provider.example"]
 FIRST_RETRY = timedelta(seconds=30)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Mailbox:
-    """An SMTP server on loopback that keeps what it accepts; it can go down and come back."""
-
-    def __init__(self):
-        self.port = free_port()
-        self.envelopes = []
-        self._controller: Controller | None = None
-
-    async def handle_DATA(self, server, session, envelope):
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-    def start(self) -> None:
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port,
-                                      ready_timeout=10)
-        self._controller.start()
-
-    def stop(self) -> None:
-        if self._controller is not None:
-            self._controller.stop()
-            self._controller = None
-
-    def messages(self) -> list[email.message.EmailMessage]:
-        return [email.message_from_bytes(e.content, policy=email.policy.default)
-                for e in self.envelopes]
-
-    def recipients(self) -> list[list[str]]:
-        return sorted(sorted(e.rcpt_tos) for e in self.envelopes)
-
-
-@pytest.fixture
-def mailbox():
-    box = Mailbox()
-    box.start()
-    yield box
-    box.stop()
 
 
 @pytest.fixture

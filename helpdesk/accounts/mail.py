@@ -1,0 +1,106 @@
+"""Mail about the account itself: a reset link, a changed password, a lock.
+
+Worded when sent, in the owner's language and zone, like escalations. A reset link is built on
+BASE_URL, never on the Host of the request that asked for it: a forged Host cannot turn the
+mail into a link to someone else's site."""
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+import sqlalchemy as sa
+from flask_babel import force_locale, gettext
+
+from helpdesk.accounts.models import AccountMail, AccountMailKind, AccountMailState, User
+from helpdesk.extensions import db
+from helpdesk.formatting import duration, format_instant, person_zone
+from helpdesk.mailer import Transport, hand_over
+
+MAIL_LANGUAGES = ("fr", "en")
+
+
+def mail_language(user: User) -> str:
+    return user.language if user.language in MAIL_LANGUAGES else MAIL_LANGUAGES[0]
+
+
+def reset_path(token: str) -> str:
+    return f"/password/reset/{token}"
+
+
+def _body(mail: AccountMail, *, base_url: str, reset_lifetime: timedelta,
+          local: str | None) -> tuple[str, list[str]]:
+    user = mail.user
+    base = base_url.rstrip("/")
+    if mail.kind == AccountMailKind.PASSWORD_RESET:
+        return gettext("Reset your helpdesk password"), [
+            gettext("Someone, probably you, asked to reset the password of your helpdesk "
+                    "account (%(email)s).", email=user.email),
+            "",
+            gettext("Choose a new password here, within %(lifetime)s:",
+                    lifetime=duration(reset_lifetime)),
+            f"{base}{reset_path(mail.secret or '')}",
+            "",
+            gettext("The link works once. If you did not ask for it, ignore this mail: your "
+                    "password stays as it is."),
+        ]
+    if mail.kind == AccountMailKind.PASSWORD_CHANGED:
+        return gettext("Your helpdesk password was changed"), [
+            gettext("The password of your helpdesk account (%(email)s) was changed. Every "
+                    "session and API token of the account has been ended.", email=user.email),
+            "",
+            gettext("If you did not do this, reset your password now and tell your contact at "
+                    "the service desk: %(link)s", link=f"{base}/password/forgot"),
+        ]
+    return gettext("Your helpdesk account is locked for a while"), [
+        gettext("After too many failed sign-in attempts on your helpdesk account (%(email)s), "
+                "signing in is refused until %(until)s.", email=user.email, until=local),
+        "",
+        gettext("If these attempts were not yours, someone may be guessing your password: "
+                "choose a stronger one once the lock ends, or reset it: %(link)s",
+                link=f"{base}/password/forgot"),
+    ]
+
+
+def compose(mail: AccountMail, *, now: datetime, mail_from: str, base_url: str, domain: str,
+            reset_lifetime: timedelta) -> EmailMessage:
+    user = mail.user
+    language = mail_language(user)
+    local = None if mail.until is None else format_instant(
+        mail.until, "datetime", zone=person_zone(user.timezone), locale=language)
+    with force_locale(language):
+        subject, lines = _body(mail, base_url=base_url, reset_lifetime=reset_lifetime,
+                               local=local)
+        lines = [gettext("Hello %(name)s,", name=user.name), "", *lines, "",
+                 gettext("— Helpdesk")]
+    message = EmailMessage()
+    message["From"] = mail_from
+    message["To"] = user.email
+    message["Subject"] = subject
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = f"<account-mail-{mail.id}@{domain}>"
+    # Nobody should answer these automatically (RFC 3834).
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content("\n".join(lines))
+    return message
+
+
+def claim_next(*, now: datetime) -> AccountMail | None:
+    """The next account mail due, locked so that concurrent senders never take the same one."""
+    query = (sa.select(AccountMail)
+             .where(AccountMail.state == AccountMailState.PENDING,
+                    AccountMail.next_attempt_at <= now)
+             .order_by(AccountMail.next_attempt_at, AccountMail.id)
+             .limit(1))
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=AccountMail)
+    return db.session.scalar(query)
+
+
+def deliver(mail: AccountMail, transport: Transport, *, now: datetime, mail_from: str,
+            base_url: str, domain: str, reset_lifetime: timedelta) -> bool:
+    message = compose(mail, now=now, mail_from=mail_from, base_url=base_url, domain=domain,
+                      reset_lifetime=reset_lifetime)
+    if not hand_over(mail, message, transport, now=now):
+        return False
+    mail.state = AccountMailState.SENT
+    mail.secret = None
+    return True
