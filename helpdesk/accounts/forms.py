@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField
+from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length
 
@@ -17,3 +17,8 @@ class LanguageForm(FlaskForm):
     language = SelectField(_l("Language"), validators=[DataRequired()],
                            choices=[SelectChoice(code, name, render_kw={"lang": code})
                                     for code, name in LANGUAGES.items()])
+
+
+class TwoFactorCodeForm(FlaskForm):
+    # A recovery code is 14 characters with its dashes; room is left for stray spaces.
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32)])
