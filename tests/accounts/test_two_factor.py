@@ -9,6 +9,7 @@ import pyotp
 import pytest
 import sqlalchemy as sa
 
+from helpdesk import create_app
 from helpdesk.accounts import two_factor
 from helpdesk.accounts.models import RecoveryCode
 from helpdesk.accounts.roles import Role
@@ -165,10 +166,11 @@ def test_setting_defaults_to_none_in_development_and_admin_and_finance_in_produc
     assert set(load_config(str(tmp_path), env)["TWO_FACTOR_REQUIRED_ROLES"]) == roles
 
 
-def test_setting_with_an_unknown_role_is_refused(tmp_path):
-    config = load_config(str(tmp_path), {"TWO_FACTOR_REQUIRED_ROLES": "admins"})
+def test_setting_with_an_unknown_role_stops_the_start_up(tmp_path, monkeypatch):
+    monkeypatch.setenv("TWO_FACTOR_REQUIRED_ROLES", "admin,admins")
     with pytest.raises(ConfigError, match="unknown roles admins"):
-        two_factor.required_roles(config["TWO_FACTOR_REQUIRED_ROLES"])
+        create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+                    "SECRET_KEY": "x" * 40, "INSTANCE_PATH": str(tmp_path)})
 
 
 # --- pages ----------------------------------------------------------------------------------
@@ -224,6 +226,13 @@ def test_sign_in_asks_for_the_code_before_any_page(client, enrolled):
     response = _post(client, "/login/code", {"code": _code(enrolled.secret)}, "/login/code")
     assert response.headers["Location"] == "/queue"
     assert client.get("/queue").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/queue", "/tickets", "/contracts", "/account/two-factor",
+                                  "/notifications"])
+def test_password_alone_reaches_no_page_when_a_code_is_due(client, enrolled, path):
+    login(client, enrolled.email)
+    assert client.get(path).headers["Location"].startswith("/login")
 
 
 def test_sign_in_goes_on_to_the_page_asked_for_after_the_code(client, enrolled):
