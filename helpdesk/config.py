@@ -90,4 +90,12 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "SELLER_COMPANY_ID": env.get("SELLER_COMPANY_ID", "RCS Angers 900 000 000"),
         "SELLER_VAT_NUMBER": env.get("SELLER_VAT_NUMBER", "FR00900000000"),
         "BILLING_TIMEZONE": env.get("BILLING_TIMEZONE", "Europe/Paris"),
+        # Roles that must sign in with a second factor (accounts.two_factor). Production
+        # protects the roles that hold the most by default; development asks for none, so the
+        # demo signs in without an authenticator app. An empty value turns the rule off.
+        "TWO_FACTOR_REQUIRED_ROLES": tuple(
+            name.strip().lower()
+            for name in env.get("TWO_FACTOR_REQUIRED_ROLES",
+                                "admin,finance" if production else "").split(",")
+            if name.strip()),
     }

@@ -1,5 +1,11 @@
 """Every model, imported in one place so Alembic and the app see the whole schema."""
-from helpdesk.accounts.models import ApiToken, Organisation, User, UserSession
+from helpdesk.accounts.models import (
+    ApiToken,
+    Organisation,
+    RecoveryCode,
+    User,
+    UserSession,
+)
 from helpdesk.audit.models import AuditEntry
 from helpdesk.billing.models import CreditNote, CreditNoteCounter, CreditNoteLine
 from helpdesk.contracts.models import (
@@ -30,6 +36,6 @@ from helpdesk.tickets.models import (
 __all__ = [
     "ApiToken", "Attachment", "AuditEntry", "AvailabilityTier", "Breach", "Calendar", "Contract",
     "ContractVersion", "CreditNote", "CreditNoteCounter", "CreditNoteLine", "EscalationEvent", "EscalationThreshold", "IdempotencyKey",
-    "Notification", "Organisation", "Outage", "PenaltyRule", "Priority", "SchedulerHeartbeat", "SlaClock",
+    "Notification", "Organisation", "Outage", "PenaltyRule", "Priority", "RecoveryCode", "SchedulerHeartbeat", "SlaClock",
     "Ticket", "TicketEvent", "TicketMessage", "User", "UserSession",
 ]

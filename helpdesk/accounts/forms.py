@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField
+from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
@@ -34,3 +34,8 @@ class NewPasswordForm(FlaskForm):
 class ChangePasswordForm(NewPasswordForm):
     current_password = PasswordField(_l("Current password"),
                                      validators=[DataRequired(), Length(max=MAX_LENGTH)])
+
+
+class TwoFactorCodeForm(FlaskForm):
+    # A recovery code is 14 characters with its dashes; room is left for stray spaces.
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32)])

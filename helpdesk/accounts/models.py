@@ -54,6 +54,11 @@ class User(db.Model):
     language: Mapped[str] = mapped_column(sa.String(8), default="fr")
     is_active_account: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=now_utc)
+    # Two-factor sign-in (accounts.two_factor): a secret without `totp_enabled_at` is an
+    # enrolment not yet confirmed; the last time step accepted is kept so a code works once.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_counter: Mapped[int | None]
 
     organisation: Mapped[Organisation | None] = relationship(back_populates="users")
 
@@ -71,6 +76,10 @@ class User(db.Model):
 
     def check_password(self, password: str) -> bool:
         return verify_password(self.password_hash, password)
+
+    @property
+    def has_two_factor(self) -> bool:
+        return self.totp_enabled_at is not None
 
     @property
     def is_client(self) -> bool:
@@ -180,3 +189,15 @@ class AccountMail(db.Model):
     user: Mapped[User] = relationship()
 
     __table_args__ = (sa.Index("ix_account_mails_outbox", "state", "next_attempt_at"),)
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that stands in for the authenticator app; only its digest is kept."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(default=now_utc)
+    used_at: Mapped[datetime | None]

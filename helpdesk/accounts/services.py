@@ -158,11 +158,7 @@ def authenticate(email: str, password: str, *, now: datetime, address: str = "")
     """The user these credentials sign in, or None; throttled per account and per address.
 
     The caller commits in both cases: a failure is counted even though nobody signs in."""
-    keys = [(throttle.account_key(email), throttle.ACCOUNT),
-            (throttle.address_key(address), throttle.ADDRESS)]
-    until = throttle.refused_until(keys, now=now)
-    if until is not None:
-        raise TooManyAttempts(until, now=now)
+    refuse_if_throttled(email, address=address, now=now)
     user = find_user(email)
     if user is None:
         User(password_hash=_unknown_user_hash()).check_password(password)
@@ -173,6 +169,15 @@ def authenticate(email: str, password: str, *, now: datetime, address: str = "")
         return user
     record_failure(user, email, address=address, now=now)
     return None
+
+
+def refuse_if_throttled(email: str, *, address: str, now: datetime) -> None:
+    """Raise TooManyAttempts while the account or the address must wait."""
+    keys = [(throttle.account_key(email), throttle.ACCOUNT),
+            (throttle.address_key(address), throttle.ADDRESS)]
+    until = throttle.refused_until(keys, now=now)
+    if until is not None:
+        raise TooManyAttempts(until, now=now)
 
 
 def record_failure(user: User | None, email: str, *, address: str, now: datetime) -> None:

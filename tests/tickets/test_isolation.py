@@ -223,6 +223,10 @@ FINANCE_ACTION = {"anonymous": LOGIN, "client": 404, "finance": 302, "tech": 404
 # the client's own organisation's issued note
 CREDIT_NOTE = {"anonymous": LOGIN, "client": 200, "finance": 200, "tech": 404, "lead": 404,
                "admin": 200}
+EVERY_ACCOUNT = {"anonymous": LOGIN, "client": 200, "finance": 200, "tech": 200, "lead": 200,
+                 "admin": 200}
+EVERY_ACCOUNT_ACTION = {"anonymous": LOGIN, "client": 302, "finance": 302, "tech": 302,
+                        "lead": 302, "admin": 302}
 CLIENT_PAGE = {"anonymous": LOGIN, "client": 200, "finance": 404, "tech": 404, "lead": 404,
                "admin": 404}
 
@@ -300,6 +304,19 @@ WEB_ACCESS = {
     "reporting.table_csv": ("GET", "/dashboard/compliance-by-month.csv", None,
                             {"anonymous": LOGIN, "client": 404, "finance": 200, "tech": 404,
                              "lead": 200, "admin": 200}),
+    "accounts.account": ("GET", "/account", None, EVERY_ACCOUNT),
+    "accounts.change_password_page": ("GET", "/account/password", None, EVERY_ACCOUNT),
+    "accounts.sessions": ("GET", "/account/sessions", None, EVERY_ACCOUNT),
+    # no session of that id: "already ended" (302 back to the list)
+    "accounts.end_one_session": ("POST", "/account/sessions/999999/end", {},
+                                 EVERY_ACCOUNT_ACTION),
+    "accounts.account_two_factor": ("GET", "/account/two-factor", None, EVERY_ACCOUNT),
+    "accounts.enrol_two_factor": ("GET", "/account/two-factor/enrol", None, EVERY_ACCOUNT),
+    # nobody has two-factor sign-in on: "already off" (302 back to the account page)
+    "accounts.turn_off_two_factor": ("POST", "/account/two-factor/disable",
+                                     {"disable-code": "000000"}, EVERY_ACCOUNT_ACTION),
+    "accounts.renew_recovery_codes": ("POST", "/account/two-factor/recovery-codes",
+                                      {"codes-code": "000000"}, EVERY_ACCOUNT_ACTION),
 }
 API_ACCESS = {
     "api.list_tickets": ("GET", "/api/v1/tickets", None,
@@ -339,7 +356,8 @@ API_ACCESS = {
 }
 # Routes open to everyone, or that only send people elsewhere: nothing to protect.
 PUBLIC = {"static", "accounts.home", "accounts.login", "accounts.logout", "accounts.language",
-          "api.openapi", "health.healthz"}
+          "accounts.sign_in_code", "accounts.forgot_password", "accounts.reset_password_page",
+          "accounts.end_all_sessions", "api.openapi", "health.healthz"}
 
 
 @pytest.fixture
