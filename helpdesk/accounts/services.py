@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypedDict
 
 import sqlalchemy as sa
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy.orm import joinedload
 
 from helpdesk.accounts import throttle
@@ -289,8 +289,14 @@ def change_password(user: User, current: str, new: str, *, now: datetime) -> Non
     set_new_password(user, new, now=now, actor=user, action="password_changed")
 
 
-def _reset_serializer(secret_key: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret_key, salt="helpdesk.password-reset")
+def _reset_serializer(secret_key: str, *, now: datetime) -> URLSafeTimedSerializer:
+    """Signs and reads reset links on the application's clock, not the machine's."""
+
+    class SignedAt(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(now.timestamp())
+
+    return URLSafeTimedSerializer(secret_key, salt="helpdesk.password-reset", signer=SignedAt)
 
 
 def _password_fingerprint(user: User) -> str:
@@ -312,15 +318,16 @@ def request_password_reset(email: str, *, now: datetime, address: str,
     if user is None or not user.is_active:
         throttle.fail(throttle.address_key(address), throttle.ADDRESS, now=now)
         return
-    token = _reset_serializer(secret_key).dumps(
+    token = _reset_serializer(secret_key, now=now).dumps(
         {"user": user.id, "password": _password_fingerprint(user)})
     queue_account_mail(user, AccountMailKind.PASSWORD_RESET, now=now, secret=token)
 
 
-def user_for_reset(token: str, *, secret_key: str, max_age: timedelta) -> User:
+def user_for_reset(token: str, *, now: datetime, secret_key: str, max_age: timedelta) -> User:
     """The user a reset link is for, while it is fresh and its password unchanged."""
     try:
-        claims = _reset_serializer(secret_key).loads(token, max_age=int(max_age.total_seconds()))
+        claims = _reset_serializer(secret_key, now=now).loads(
+            token, max_age=int(max_age.total_seconds()))
     except SignatureExpired:
         raise DomainError("This reset link has expired. Ask for a new one.") from None
     except BadSignature:
@@ -334,7 +341,7 @@ def user_for_reset(token: str, *, secret_key: str, max_age: timedelta) -> User:
 
 def reset_password(token: str, new: str, *, now: datetime, secret_key: str,
                    max_age: timedelta) -> User:
-    user = user_for_reset(token, secret_key=secret_key, max_age=max_age)
+    user = user_for_reset(token, now=now, secret_key=secret_key, max_age=max_age)
     set_new_password(user, new, now=now, actor=user, action="password_reset")
     return user
 

@@ -234,7 +234,7 @@ def forgot_password() -> ResponseReturnValue:
 def reset_password_page(token: str) -> ResponseReturnValue:
     secret_key = current_app.config["SECRET_KEY"]
     try:
-        user_for_reset(token, secret_key=secret_key, max_age=_reset_lifetime())
+        user_for_reset(token, now=now_utc(), secret_key=secret_key, max_age=_reset_lifetime())
     except DomainError as error:
         flash(error_message(error), "error")
         return redirect(url_for("accounts.forgot_password"))

@@ -1,13 +1,15 @@
 """Signing in and out: messages that reveal nothing, cookies the browser guards, sessions that
 really end, and no bouncing to other sites."""
 import re
+from datetime import datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from helpdesk.accounts.models import User, UserSession
 from helpdesk.extensions import db
 from tests import factories
-from tests.conftest import csrf_token, login
+from tests.conftest import TEST_START, csrf_token, login
 
 FAILURE = "Wrong e-mail or password."
 
@@ -178,3 +180,106 @@ def test_sign_in_follows_a_local_next_path(client, world):
                            data={"email": world.client, "password": factories.PASSWORD,
                                  "csrf_token": token})
     assert response.headers["Location"] == "/tickets/new"
+
+
+# -- lifetimes ---------------------------------------------------------------------------------
+
+def test_a_session_ends_after_twelve_idle_hours(app, client, world, clock):
+    clock.freeze(TEST_START)
+    login(client, world.client)
+    clock.freeze(TEST_START + timedelta(hours=11, minutes=59))
+    assert client.get("/tickets").status_code == 200
+    clock.freeze(TEST_START + timedelta(hours=23, minutes=58))  # 11 h 59 after the last use
+    assert client.get("/tickets").status_code == 200
+    clock.freeze(TEST_START + timedelta(hours=36))
+    assert client.get("/tickets").headers["Location"].startswith("/login")
+    assert _session_rows(app) == 0
+
+
+def test_a_busy_session_still_ends_thirty_days_after_signing_in(app, client, world, clock):
+    clock.freeze(TEST_START)
+    login(client, world.client)
+    for day in range(1, 30):
+        clock.freeze(TEST_START + timedelta(days=day))
+        client.get("/tickets")
+    clock.freeze(TEST_START + timedelta(days=30, seconds=1))
+    assert client.get("/tickets").headers["Location"].startswith("/login")
+
+
+@pytest.mark.parametrize("app_config", [{"SESSION_IDLE_MINUTES": 30}])
+def test_the_lifetimes_come_from_the_settings(app, client, world, clock):
+    clock.freeze(TEST_START)
+    login(client, world.client)
+    clock.freeze(TEST_START + timedelta(minutes=31))
+    assert client.get("/tickets").headers["Location"].startswith("/login")
+
+
+def _last_seen(app) -> datetime:
+    with app.app_context():
+        return db.session.scalar(sa.select(UserSession.last_seen_at))
+
+
+def test_the_last_use_is_written_at_most_once_a_minute(app, client, world, clock):
+    clock.freeze(TEST_START)
+    login(client, world.client)
+    clock.freeze(TEST_START + timedelta(seconds=59))
+    client.get("/tickets")
+    assert _last_seen(app) == TEST_START
+    clock.freeze(TEST_START + timedelta(seconds=61))
+    client.get("/tickets")
+    assert _last_seen(app) == TEST_START + timedelta(seconds=61)
+
+
+# -- "Your sessions" ---------------------------------------------------------------------------
+
+def test_the_sessions_page_lists_each_browser_and_marks_this_one(app, client, world):
+    phone = app.test_client()
+    phone.get("/login", headers={"User-Agent": "PhoneBrowser/1.0"})
+    token = csrf_token(phone)
+    phone.post("/login", data={"email": world.client, "password": factories.PASSWORD,
+                               "csrf_token": token},
+               headers={"User-Agent": "PhoneBrowser/1.0"}, environ_base={"REMOTE_ADDR": "192.0.2.9"})
+    login(client, world.client)
+    page = client.get("/account/sessions").get_data(as_text=True)
+    assert "PhoneBrowser/1.0" in page and "192.0.2.9" in page
+    assert page.count("This session") == 1
+    assert page.count('/end"') == 1  # one other session to sign out
+
+
+def test_signing_out_another_session_ends_it(app, client, world):
+    other = app.test_client()
+    login(other, world.client)
+    login(client, world.client)
+    with app.app_context():
+        other_id = db.session.scalar(sa.select(sa.func.min(UserSession.id)))
+    token = csrf_token(client, "/account/sessions")
+    response = client.post(f"/account/sessions/{other_id}/end", data={"csrf_token": token})
+    assert response.headers["Location"] == "/account/sessions"
+    assert other.get("/tickets").headers["Location"].startswith("/login")
+    assert client.get("/tickets").status_code == 200
+
+
+def test_nobody_ends_a_session_of_someone_else(app, client, world):
+    victim = app.test_client()
+    login(victim, world.other_client)
+    with app.app_context():
+        victim_id = db.session.scalar(sa.select(UserSession.id))
+    login(client, world.client)
+    token = csrf_token(client, "/account/sessions")
+    page = client.post(f"/account/sessions/{victim_id}/end", data={"csrf_token": token},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "This session has already ended." in page
+    assert victim.get("/tickets").status_code == 200
+
+
+def test_sign_out_everywhere_ends_every_session_of_the_user_only(app, client, world):
+    laptop, someone_else = app.test_client(), app.test_client()
+    login(laptop, world.client)
+    login(someone_else, world.tech)
+    login(client, world.client)
+    token = csrf_token(client, "/account/sessions")
+    response = client.post("/account/sessions/end-all", data={"csrf_token": token})
+    assert response.headers["Location"] == "/login"
+    assert client.get("/tickets").headers["Location"].startswith("/login")
+    assert laptop.get("/tickets").headers["Location"].startswith("/login")
+    assert someone_else.get("/queue").status_code == 200

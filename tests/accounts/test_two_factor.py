@@ -250,6 +250,20 @@ def test_sign_in_with_a_wrong_code_says_wrong_code_and_signs_nobody_in(client, e
     assert client.get("/queue").headers["Location"].startswith("/login")
 
 
+def test_wrong_codes_are_throttled_like_wrong_passwords(client, enrolled, clock):
+    login(client, enrolled.email)
+    wrong = f"{(int(_code(enrolled.secret)) + 1) % 1_000_000:06d}"
+    pages = [_post(client, "/login/code", {"code": wrong}, "/login/code").get_data(as_text=True)
+             for _ in range(6)]
+    assert [WRONG_CODE in page for page in pages] == [True] * 6
+    # The sixth failure asks for a second's wait: even the right code is not heard before.
+    right = _post(client, "/login/code", {"code": _code(enrolled.secret)}, "/login/code")
+    assert "Too many attempts. Try again in 1 second." in right.get_data(as_text=True)
+    clock.advance(timedelta(seconds=1))
+    right = _post(client, "/login/code", {"code": _code(enrolled.secret)}, "/login/code")
+    assert right.headers["Location"] == "/queue"
+
+
 def test_sign_in_with_a_recovery_code_works_once(app, enrolled):
     observed = []
     for _ in range(2):

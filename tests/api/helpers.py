@@ -44,7 +44,7 @@ PATHS = {
 
 
 def sign_in(app, client, email: str):
-    """A signed-in browser session without the password round trip (scrypt is slow on purpose).
+    """A signed-in browser session without the password round trip (argon2 is slow on purpose).
 
     The sign-in form itself is tested in tests/accounts; access tables use this to stay fast.
     """

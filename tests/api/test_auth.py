@@ -6,7 +6,14 @@ import sqlalchemy as sa
 
 from helpdesk.accounts.models import ApiToken, User
 from helpdesk.extensions import db
-from tests.api.helpers import assert_problem, bearer, open_ticket, row_counts, sign_in
+from tests.api.helpers import (
+    api_token,
+    assert_problem,
+    bearer,
+    open_ticket,
+    row_counts,
+    sign_in,
+)
 
 NEW = {"contract": "CT-SHOP", "priority": "P1", "title": "Site down", "description": "500s."}
 
@@ -103,3 +110,20 @@ def test_token_sees_as_its_own_user(app, client, tokens, world, ticket):
     body = client.post(f"/api/v1/tickets/{ticket}/actions", json={"action": "take"},
                        headers=bearer(tokens.tech)).get_json()
     assert body["assignee"] == world.tech
+
+
+def test_guessing_tokens_from_one_address_meets_429_with_retry_after(app, client, world, clock):
+    clock.freeze(clock.now())
+    guesser = {"REMOTE_ADDR": "203.0.113.50"}
+    statuses = [client.get("/api/v1/tickets", headers=bearer(f"hd_guess{n}"),
+                           environ_base=guesser).status_code for n in range(21)]
+    assert statuses == [401] * 21
+    refused = client.get("/api/v1/tickets", headers=bearer("hd_guess-again"),
+                         environ_base=guesser)
+    assert_problem(refused, 429)
+    assert refused.headers["Retry-After"] == "1"
+    # Another address is not slowed by this one.
+    token = api_token(app, world.tech)
+    elsewhere = client.get("/api/v1/tickets", headers=bearer(token),
+                           environ_base={"REMOTE_ADDR": "198.51.100.60"})
+    assert elsewhere.status_code == 200
