@@ -1,0 +1,175 @@
+"""Throttling and revocation hold across workers: the app served by gunicorn with two worker
+processes, on a free loopback port, against this run's database (SQLite file or PostgreSQL).
+
+Which worker answered each request is read from gunicorn's access log (`%(p)s` is the pid), so
+the test knows the attempts really were spread over both. Nothing here is shared in a
+process's memory: the counters, the sessions and the tokens are rows."""
+import http.cookiejar
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from helpdesk.accounts import throttle
+from helpdesk.accounts.models import Throttle
+from helpdesk.accounts.services import create_api_token
+from helpdesk.clock import now_utc
+from helpdesk.extensions import db
+from tests import factories
+
+pytestmark = pytest.mark.real_commits
+
+ROOT = Path(__file__).resolve().parents[2]
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+WRONG = "Wrong e-mail or password."
+STARTUP_SECONDS = 30
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(app, tmp_path):
+    port = _free_port()
+    log, output = tmp_path / "access.log", tmp_path / "gunicorn.log"
+    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+           "SECRET_KEY": app.config["SECRET_KEY"], "HELPDESK_ENV": "development",
+           "ATTACHMENT_DIR": str(tmp_path / "attachments"), "MAIL_DIR": str(tmp_path / "mail")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
+         "--access-logfile", str(log), "--access-logformat", "%(p)s %(m)s %(U)s %(s)s",
+         "--error-logfile", str(output), "--log-level", "warning", "wsgi:app"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
+            try:
+                urllib.request.urlopen(base + "/login", timeout=2).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    process.kill()
+                    process.wait()
+                    pytest.fail("gunicorn did not start:\n" + output.read_text())
+                time.sleep(0.1)
+        yield base, log
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+class Browser:
+    """A cookie jar and a way to post forms with their CSRF token; answers are never followed."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect)
+        self.opener.addheaders = [("Accept-Language", "en")]
+
+    def get(self, path: str) -> tuple[int, str]:
+        return self._open(urllib.request.Request(self.base + path))
+
+    def post(self, path: str, data: dict, token_from: str) -> tuple[int, str]:
+        status, page = self.get(token_from)
+        token = CSRF.search(page).group(1)
+        body = urllib.parse.urlencode({**data, "csrf_token": token}).encode()
+        return self._open(urllib.request.Request(self.base + path, data=body))
+
+    def _open(self, request) -> tuple[int, str]:
+        try:
+            with self.opener.open(request, timeout=30) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+
+def api_status(base: str, token: str) -> int:
+    request = urllib.request.Request(base + "/api/v1/tickets",
+                                     headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def workers(log: Path, method: str, path: str) -> set[str]:
+    return {line.split()[0] for line in log.read_text().splitlines()
+            if line.split()[1:3] == [method, path]}
+
+
+def test_failed_sign_ins_are_counted_once_whichever_worker_answers(app, world, tmp_path):
+    attempts = 30
+    with gunicorn(app, tmp_path) as (base, log):
+        def attempt(n: int) -> tuple[int, str]:
+            return Browser(base).post("/login", {"email": f"guess{n}@shop.example",
+                                                 "password": "guess"}, "/login")
+
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            answers = list(pool.map(attempt, range(attempts)))
+        later = [attempt(attempts + n) for n in range(6)]
+        served_by = workers(log, "POST", "/login")
+
+    wrong = sum(1 for status, page in answers if status == 200 and WRONG in page)
+    refused = sum(1 for status, _ in answers if status == 429)
+    assert wrong + refused == attempts
+    assert len(served_by) == 2, "the attempts should have reached both workers"
+    with app.app_context():
+        counted = db.session.scalar(sa.select(Throttle.failures).where(
+            Throttle.key == throttle.address_key("127.0.0.1")))
+    assert counted == wrong > throttle.ADDRESS.free
+    # Past the free failures, every worker makes the address wait.
+    assert Counter(status for status, _ in later) == {429: 6}
+
+
+def test_a_password_change_signs_out_every_worker_and_revokes_tokens(app, world, tmp_path):
+    with app.app_context():
+        token = create_api_token(world.tech, now=now_utc())
+        db.session.commit()
+    with gunicorn(app, tmp_path) as (base, log):
+        laptop, phone = Browser(base), Browser(base)
+        for browser in (laptop, phone):
+            status, _ = browser.post("/login", {"email": world.tech,
+                                                "password": factories.PASSWORD}, "/login")
+            assert status == 302
+        before = [laptop.get("/queue")[0] for _ in range(8)]
+        tokens_before = [api_status(base, token) for _ in range(8)]
+        status, _ = phone.post("/account/password", {
+            "current_password": factories.PASSWORD, "new_password": "a new long passphrase",
+            "confirm": "a new long passphrase"}, "/account/password")
+        assert status == 302
+        after = [laptop.get("/queue")[0] for _ in range(8)]
+        tokens_after = [api_status(base, token) for _ in range(8)]
+        phone_after = [phone.get("/queue")[0] for _ in range(4)]
+        served_by = workers(log, "GET", "/queue")
+
+    assert before == [200] * 8 and tokens_before == [200] * 8
+    assert after == [302] * 8 and tokens_after == [401] * 8
+    assert phone_after == [200] * 4  # the browser that changed it got a fresh session
+    assert len(served_by) == 2, "the requests should have reached both workers"
