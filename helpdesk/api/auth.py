@@ -1,7 +1,9 @@
 """Bearer-token authentication for the API; browser sessions are not accepted here (no CSRF)."""
 from flask import Response, g, request
 
-from helpdesk.accounts.services import user_for_api_token
+from helpdesk.accounts.tokens import use_api_token
+from helpdesk.clock import now_utc
+from helpdesk.extensions import db
 from helpdesk.web.problems import problem
 
 # Served without a token: the description of the API itself.
@@ -15,10 +17,13 @@ def authenticate_request() -> Response | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return problem(401, "Unauthorized", "Send an API token: 'Authorization: Bearer TOKEN'.")
-    user = user_for_api_token(token.strip())
-    if user is None:
-        response = problem(401, "Unauthorized", "The API token is unknown or revoked.")
+    used = use_api_token(token.strip(), now=now_utc())
+    if used is None:
+        response = problem(401, "Unauthorized", "The API token is unknown, expired or revoked.")
         response.headers["WWW-Authenticate"] = 'Bearer realm="helpdesk", error="invalid_token"'
         return response
-    g.api_user = user
+    if db.session.dirty:  # the token's last use, recorded at most once a minute
+        db.session.commit()
+    g.api_user = used.user
+    g.api_scopes = used.scopes
     return None
