@@ -6,7 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from flask_migrate import upgrade
 
+from helpdesk import create_app
 from helpdesk.accounts.models import ApiToken, TokenState, User
 from helpdesk.accounts.scopes import ALL_SCOPES, Scope, grants
 from helpdesk.accounts.services import find_user
@@ -335,3 +337,28 @@ def test_command_line_revocation_of_an_unknown_or_revoked_token_fails_clearly(ap
     again = runner.invoke(args=["helpdesk", "revoke-api-token", token[:10]])
     assert again.exit_code != 0 and "was already revoked" in again.output
 
+
+
+# --- the migration ----------------------------------------------------------------------------
+
+
+def test_tokens_made_before_scopes_keep_working_with_every_scope(tmp_path):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'old.sqlite3'}",
+                      "INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x" * 40, "TESTING": True})
+    token = "hd_made-on-the-command-line-before-scopes"
+    with app.app_context():
+        upgrade(revision="d65d06daca67")
+        db.session.execute(sa.text(
+            "INSERT INTO users (email, name, role, password_hash, timezone, language,"
+            " is_active_account, created_at) VALUES ('tech@provider.example', 'Tom', 'technician',"
+            " 'x', 'Europe/Paris', 'en', 1, '2026-11-01 09:00:00')"))
+        db.session.execute(sa.text(
+            "INSERT INTO api_tokens (user_id, token_hash, prefix, created_at)"
+            " VALUES (1, :digest, :prefix, '2026-11-01 09:00:00')"),
+            {"digest": hashlib.sha256(token.encode()).hexdigest(), "prefix": token[:10]})
+        db.session.commit()
+        upgrade()
+        row = use_api_token(token, now=NOW)
+        assert (row.name, row.scopes, row.expires_at) == ("command line", ALL_SCOPES, None)
+        db.session.remove()
+        db.engine.dispose()
