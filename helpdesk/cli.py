@@ -9,6 +9,7 @@ from helpdesk.accounts.scopes import ALL_SCOPES, Scope
 from helpdesk.accounts.services import find_user
 from helpdesk.accounts.tokens import (
     COMMAND_LINE,
+    LONGEST_LIFE_DAYS,
     create_api_token,
     revoke_api_token,
     tokens_with_prefix,
@@ -31,7 +32,7 @@ helpdesk_cli = AppGroup("helpdesk", help="Set up the helpdesk: import, demo data
               help="What the token is for, shown in the lists of tokens.")
 @click.option("--scope", "scopes", multiple=True, type=click.Choice([s.value for s in Scope]),
               help="What it may do; repeat for several. Default: all of them.")
-@click.option("--expires-days", type=click.IntRange(min=1),
+@click.option("--expires-days", type=click.IntRange(min=1, max=LONGEST_LIFE_DAYS),
               help="It stops working after this many days. Default: never.")
 def create_api_token_command(email: str, name: str, scopes: tuple[str, ...],
                              expires_days: int | None) -> None:

@@ -16,6 +16,8 @@ from helpdesk.extensions import db
 TOKEN_START = "hd_"
 PREFIX_LENGTH = 10  # what lists show and the command line revokes by; too short to guess from
 NAME_MAX = 100
+# A farther expiry is a typing slip (year 9999); a token meant to last is made without one.
+LONGEST_LIFE_DAYS = 5 * 365
 # The name of tokens made on the command line, unless given one.
 COMMAND_LINE = "command line"
 # Recording every use would write on every API request; to the minute is enough to tell
@@ -37,6 +39,9 @@ def create_api_token(owner: User, *, name: str, scopes: Collection[Scope],
         raise DomainError("Choose at least one scope.", field="scopes")
     if expires_at is not None and expires_at <= now:
         raise DomainError("A token's expiry must be in the future.", field="expires_at")
+    if expires_at is not None and expires_at > now + timedelta(days=LONGEST_LIFE_DAYS):
+        raise DomainError("A token's expiry is at most %(days)d days away.", field="expires_at",
+                          days=LONGEST_LIFE_DAYS)
     token = TOKEN_START + secrets.token_urlsafe(32)
     prefix = token[:PREFIX_LENGTH]
     db.session.add(ApiToken(user_id=owner.id, token_hash=token_digest(token), prefix=prefix,

@@ -145,8 +145,9 @@ def _expires_at(form: ApiTokenForm, now: datetime) -> datetime | None:
     if form.expiry.data == "never":
         return None
     if form.expiry.data == "date":
-        day_after = form.expires_on.data + timedelta(days=1)
-        return datetime.combine(day_after, time(0), ZoneInfo(current_user.timezone)).astimezone(UTC)
+        end_of_day = datetime.combine(form.expires_on.data, time.max,
+                                      ZoneInfo(current_user.timezone))
+        return end_of_day.astimezone(UTC)
     return now + timedelta(days=int(form.expiry.data))
 
 
