@@ -36,7 +36,9 @@ sys.path.insert(0, str(ROOT))
 import sqlalchemy as sa  # noqa: E402
 
 from bench.loading import migrated_schema, schema_url  # noqa: E402
-from helpdesk.accounts.services import create_api_token  # noqa: E402
+from helpdesk.accounts.scopes import ALL_SCOPES  # noqa: E402
+from helpdesk.accounts.services import find_user  # noqa: E402
+from helpdesk.accounts.tokens import create_api_token  # noqa: E402
 from helpdesk.clock import now_utc  # noqa: E402
 from helpdesk.demo.load import load_demo  # noqa: E402
 from helpdesk.extensions import db  # noqa: E402
@@ -58,7 +60,8 @@ def prepare(app) -> str:
     """Fill the migrated schema with the demo; the demo client's API token."""
     with app.app_context():
         load_demo(now=now_utc())
-        token = create_api_token(CLIENT, now=now_utc())
+        token = create_api_token(find_user(CLIENT), name="bench", scopes=ALL_SCOPES,
+                                 expires_at=None, actor=None, now=now_utc())
         db.session.commit()
         db.engine.dispose()
     return token

@@ -108,3 +108,27 @@ def in_schema_of(dialect_name: str) -> IncludeObject:
         return True
 
     return include_object
+
+
+class StrEnumSet(sa.types.TypeDecorator):
+    """A set of StrEnum members, stored as their values sorted and space-separated (as OAuth
+    writes scopes): a plain VARCHAR, identical on SQLite and PostgreSQL."""
+
+    impl = sa.String
+    cache_ok = True
+
+    def __init__(self, enum_cls: type[StrEnum], length: int) -> None:
+        super().__init__(length)
+        self.enum_cls = enum_cls
+
+    def process_bind_param(self, value: frozenset[StrEnum] | None,
+                           dialect: sa.Dialect) -> str | None:
+        if value is None:
+            return None
+        return " ".join(sorted(self.enum_cls(member).value for member in value))
+
+    def process_result_value(self, value: str | None,
+                             dialect: sa.Dialect) -> frozenset[StrEnum] | None:
+        if value is None:
+            return None
+        return frozenset(self.enum_cls(word) for word in value.split())

@@ -14,7 +14,9 @@ from flask_babel import force_locale
 from helpdesk import create_app
 from helpdesk.accounts.models import User
 from helpdesk.accounts.roles import Role
-from helpdesk.accounts.services import create_api_token
+from helpdesk.accounts.scopes import ALL_SCOPES
+from helpdesk.accounts.services import find_user
+from helpdesk.accounts.tokens import create_api_token
 from helpdesk.billing.services import month_not_ended
 from helpdesk.clock import now_utc
 from helpdesk.contracts.models import Contract
@@ -172,7 +174,9 @@ def test_a_french_user_gets_api_refusals_in_english(app, client, world):
     with app.app_context():
         _set_language(world.client, "fr")
         number = _open_ticket(world)
-        token = create_api_token(world.client, now=datetime(2026, 11, 30, 9, tzinfo=UTC))
+        token = create_api_token(find_user(world.client), name="tests", scopes=ALL_SCOPES,
+                                 expires_at=None, actor=None,
+                                 now=datetime(2026, 11, 30, 9, tzinfo=UTC))
         db.session.commit()
     response = client.post(f"/api/v1/tickets/{number}/actions", json={"action": "take"},
                            headers={"Authorization": f"Bearer {token}",

@@ -27,6 +27,8 @@ OVERSIGHT = frozenset({Role.TEAM_LEAD, Role.FINANCE, Role.ADMIN})
 # Who watches the scheduler at work.
 OPERATIONS = frozenset({Role.TEAM_LEAD, Role.ADMIN})
 CLIENTS = frozenset({Role.CLIENT})
+# Who sees every user's API tokens and revokes any of them.
+TOKEN_ADMINS = frozenset({Role.ADMIN})
 EVERYONE = frozenset(Role)
 
 
@@ -90,6 +92,11 @@ def sees_audit_trail(viewer: Viewer) -> bool:
 def manages_outages(viewer: Viewer) -> bool:
     """Who records, ends, corrects and deletes outages; everyone who sees the ticket reads them."""
     return works_tickets(viewer)
+
+
+def manages_every_token(viewer: Viewer) -> bool:
+    """Anyone signed in manages their own API tokens; these people anyone's."""
+    return viewer.role in TOKEN_ADMINS
 
 
 def _only(roles: frozenset[Role], viewer: Callable[[], Viewer]

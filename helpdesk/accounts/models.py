@@ -8,8 +8,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from helpdesk.accounts.access import works_tickets
 from helpdesk.accounts.passwords import hash_password, verify_password
 from helpdesk.accounts.roles import Role
+from helpdesk.accounts.scopes import Scope
 from helpdesk.clock import now_utc
-from helpdesk.db import str_enum
+from helpdesk.db import StrEnumSet, str_enum
 from helpdesk.extensions import db
 
 
@@ -127,18 +128,37 @@ class UserSession(db.Model):
     user: Mapped[User] = relationship()
 
 
+class TokenState(StrEnum):
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
 class ApiToken(db.Model):
+    """A secret its owner gives a program to use the API as them, within its scopes; only its
+    digest is kept."""
+
     __tablename__ = "api_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     prefix: Mapped[str] = mapped_column(sa.String(16))
+    name: Mapped[str] = mapped_column(sa.String(100))
+    scopes: Mapped[frozenset[Scope]] = mapped_column(StrEnumSet(Scope, 64))
     created_at: Mapped[datetime] = mapped_column(default=now_utc)
+    expires_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
 
+    def state_at(self, now: datetime) -> TokenState:
+        if self.revoked_at is not None:
+            return TokenState.REVOKED
+        if self.expires_at is not None and self.expires_at <= now:
+            return TokenState.EXPIRED
+        return TokenState.ACTIVE
 
 class Throttle(db.Model):
     """Failed attempts against one key (an account, a client address), shared by every worker

@@ -344,27 +344,3 @@ def reset_password(token: str, new: str, *, now: datetime, secret_key: str,
     user = user_for_reset(token, now=now, secret_key=secret_key, max_age=max_age)
     set_new_password(user, new, now=now, actor=user, action="password_reset")
     return user
-
-
-def create_api_token(email: str, *, now: datetime) -> str:
-    """A new API token for that user; only its digest is kept, so it is shown once."""
-    user = find_user(email)
-    if user is None:
-        raise NotFound("No user with e-mail %(email)r.", email=email)
-    token = "hd_" + secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user_id=user.id, token_hash=token_digest(token), prefix=token[:10],
-                            created_at=now))
-    record_audit(actor=None, now=now, entity="user", entity_id=user.email, action="api_token",
-                 changes={"token_prefix": [None, token[:10]]})
-    return token
-
-
-def user_for_api_token(token: str) -> User | None:
-    row = db.session.scalar(
-        sa.select(ApiToken).where(ApiToken.token_hash == token_digest(token),
-                                  ApiToken.revoked_at.is_(None))
-        .options(joinedload(ApiToken.user))
-    )
-    if row is None or not row.user.is_active:
-        return None
-    return row.user

@@ -81,8 +81,11 @@ def refused_until(keys: Iterable[tuple[str, Policy]], *, now: datetime) -> datet
     for key, failures, last_failure_at, locked_until in rows:
         policy = policies[key]
         candidates = [locked_until] if locked_until is not None else []
-        if now - last_failure_at < policy.forget_after:
-            candidates.append(last_failure_at + policy.delay(failures))
+        delay = policy.delay(failures)
+        # No delay, no refusal: a failure another worker recorded a moment after this request
+        # began must not read as one in its future.
+        if delay and now - last_failure_at < policy.forget_after:
+            candidates.append(last_failure_at + delay)
         for instant in candidates:
             if instant > now and (until is None or instant > until):
                 until = instant

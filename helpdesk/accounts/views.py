@@ -1,11 +1,14 @@
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -20,8 +23,14 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 from wtforms import Field
 
-from helpdesk.accounts.access import works_tickets
+from helpdesk.accounts.access import (
+    TOKEN_ADMINS,
+    manages_every_token,
+    role_required,
+    works_tickets,
+)
 from helpdesk.accounts.forms import (
+    ApiTokenForm,
     ChangePasswordForm,
     ForgotPasswordForm,
     LanguageForm,
@@ -32,6 +41,7 @@ from helpdesk.accounts.forms import (
 from helpdesk.accounts.models import User, token_digest
 from helpdesk.accounts.passwords import MIN_LENGTH
 from helpdesk.accounts.roles import Role
+from helpdesk.accounts.scopes import Scope
 from helpdesk.accounts.services import (
     SessionLimits,
     TooManyAttempts,
@@ -48,6 +58,13 @@ from helpdesk.accounts.services import (
     start_session,
     user_for_reset,
     user_for_session,
+)
+from helpdesk.accounts.tokens import (
+    active_tokens,
+    create_api_token,
+    get_api_token,
+    revoke_api_token,
+    tokens_of,
 )
 from helpdesk.accounts.two_factor import (
     SIGN_IN_STEP_LIFETIME,
@@ -66,17 +83,20 @@ from helpdesk.accounts.two_factor import (
     verify_second_factor,
     verify_totp,
 )
-from helpdesk.accounts.wording import role_label
+from helpdesk.accounts.wording import role_label, scope_labels, token_state_label
 from helpdesk.clock import now_utc
 from helpdesk.errors import N_, DomainError
 from helpdesk.extensions import db, login_manager
 from helpdesk.formatting import duration, localtime
+from helpdesk.transaction import committed
 from helpdesk.web.errors import error_message
 from helpdesk.web.forms import ConfirmForm
 from helpdesk.web.i18n import SESSION_KEY
 
 bp = Blueprint("accounts", __name__)
 bp.add_app_template_global(role_label)
+bp.add_app_template_global(scope_labels)
+bp.add_app_template_global(token_state_label)
 
 
 @bp.context_processor
@@ -486,3 +506,77 @@ def renew_recovery_codes() -> ResponseReturnValue:
     db.session.commit()
     return render_template("accounts/recovery_codes.html", codes=codes,
                            next_url=url_for("accounts.account_two_factor"), enrolled=False)
+
+
+# --- API tokens: each user's own, and every user's for admins -------------------------------
+
+def _expires_at(form: ApiTokenForm, now: datetime) -> datetime | None:
+    """The instant the chosen expiry ends: a number of days from now, or the end of the chosen
+    date in the user's time zone (the token works all that day)."""
+    if form.expiry.data == "never":
+        return None
+    if form.expiry.data == "date":
+        end_of_day = datetime.combine(form.expires_on.data, time.max,
+                                      ZoneInfo(current_user.timezone))
+        return end_of_day.astimezone(UTC)
+    return now + timedelta(days=int(form.expiry.data))
+
+
+def _tokens_page(form: ApiTokenForm, *, status: int = 200,
+                 created: str | None = None) -> ResponseReturnValue:
+    page = render_template("accounts/tokens.html", form=form, created=created, now=now_utc(),
+                           tokens=tokens_of(current_user))
+    response = make_response(page, status)
+    if created:
+        response.headers["Cache-Control"] = "no-store"  # the token is in this page, once
+    return response
+
+
+@bp.get("/account/tokens")
+@login_required
+def tokens() -> ResponseReturnValue:
+    return _tokens_page(ApiTokenForm())
+
+
+@bp.post("/account/tokens")
+@login_required
+def create_token() -> ResponseReturnValue:
+    form = ApiTokenForm()
+    if form.validate_on_submit():
+        now = now_utc()
+        with committed() as creating:
+            token = create_api_token(current_user, name=form.name.data,
+                                     scopes={Scope(s) for s in form.scopes.data},
+                                     expires_at=_expires_at(form, now), actor=current_user,
+                                     now=now)
+        if creating.refusal is None:
+            # A fresh form: the page shows the new token, not what was typed.
+            return _tokens_page(ApiTokenForm(formdata=None), created=token)
+        field = getattr(form, creating.refusal.field or "", None)
+        errors = field.errors if field is not None else form.form_errors
+        errors.append(error_message(creating.refusal))
+    return _tokens_page(form, status=400)
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int) -> Response:
+    token = get_api_token(token_id)
+    own = token is not None and token.user_id == current_user.id
+    if token is None or not (own or manages_every_token(current_user)):
+        abort(404)
+    with committed() as revoking:
+        revoke_api_token(token, actor=current_user, now=now_utc())
+    if revoking.refusal is None:
+        flash(_("Token “%(name)s” (%(prefix)s) revoked: it no longer opens the API.",
+                name=token.name, prefix=token.prefix), "success")
+    else:
+        flash(error_message(revoking.refusal), "error")
+    return redirect(url_for("accounts.tokens" if own else "accounts.all_tokens"))
+
+
+@bp.get("/admin/tokens")
+@role_required(*TOKEN_ADMINS)
+def all_tokens() -> str:
+    now = now_utc()
+    return render_template("accounts/all_tokens.html", tokens=active_tokens(now=now), now=now)

@@ -5,7 +5,8 @@ guessing tokens from one address soon meets 429 with Retry-After, on every worke
 from flask import Response, g, request
 
 from helpdesk.accounts import throttle
-from helpdesk.accounts.services import TooManyAttempts, user_for_api_token
+from helpdesk.accounts.services import TooManyAttempts
+from helpdesk.accounts.tokens import use_api_token
 from helpdesk.clock import now_utc
 from helpdesk.extensions import db
 from helpdesk.web.problems import problem
@@ -32,12 +33,15 @@ def authenticate_request() -> Response | None:
     until = throttle.refused_until([(address, throttle.ADDRESS)], now=now)
     if until is not None:
         return too_many_attempts(TooManyAttempts(until, now=now))
-    user = user_for_api_token(token.strip())
-    if user is None:
+    used = use_api_token(token.strip(), now=now)
+    if used is None:
         throttle.fail(address, throttle.ADDRESS, now=now)
         db.session.commit()
-        response = problem(401, "Unauthorized", "The API token is unknown or revoked.")
+        response = problem(401, "Unauthorized", "The API token is unknown, expired or revoked.")
         response.headers["WWW-Authenticate"] = 'Bearer realm="helpdesk", error="invalid_token"'
         return response
-    g.api_user = user
+    if db.session.dirty:  # the token's last use, recorded at most once a minute
+        db.session.commit()
+    g.api_user = used.user
+    g.api_scopes = used.scopes
     return None

@@ -1,4 +1,5 @@
 """The OpenAPI description served at /api/v1/openapi.json, built from the request schemas."""
+from helpdesk.accounts.scopes import IMPLIED, Scope
 from helpdesk.api.schemas import (
     ACTION_FIELDS,
     OutageChange,
@@ -13,6 +14,13 @@ TICKET = {"application/json": {"schema": {"$ref": "#/components/schemas/Ticket"}
 OUTAGE = {"application/json": {"schema": {"$ref": "#/components/schemas/Outage"}}}
 # A month as `helpdesk.month.Month.parse` reads it: ASCII YYYY-MM, within its bounds.
 MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+# The paths of `helpdesk.api.scopes.FINANCE_ENDPOINTS` (tests/api/test_scopes.py compares them).
+FINANCE_PATHS = frozenset({"/breaches", "/credit-notes"})
+SCOPES = {
+    Scope.READ: "Read what the caller may see: tickets, their messages, outages (GET).",
+    Scope.WRITE: "Open tickets, act on them, record and change outages; reads too.",
+    Scope.FINANCE: "Read breaches and credit notes.",
+}
 MONTH_REFUSED = (f"month is missing, not YYYY-MM in ASCII digits, or outside {FIRST} to "
                  f"{LAST}.")
 
@@ -191,11 +199,28 @@ def _action_description() -> str:
     return "\n".join(lines)
 
 
+def _state_scope(path: str, method: str, operation: dict) -> None:
+    """Name the scope the operation needs (OpenAPI lists it in `security`) and its refusal."""
+    if path in FINANCE_PATHS:
+        scope = Scope.FINANCE
+    else:
+        scope = Scope.READ if method == "get" else Scope.WRITE
+    granted_by = sorted(s.value for s in Scope if s == scope or scope in IMPLIED.get(s, ()))
+    operation["security"] = [{"bearer": [scope.value]}]
+    refused = (f"The token lacks the `{scope}` scope (WWW-Authenticate: Bearer "
+               f'error="insufficient_scope", scope="{scope}").')
+    role = operation["responses"].get("403")
+    operation["responses"]["403"] = _problem(f"{role['description']} Or: {refused}" if role
+                                             else refused)
+    operation["description"] = (f"{operation.get('description', '')}\n\nToken scope needed: "
+                                 f"`{scope}` (granted by {', '.join(granted_by)}).").lstrip()
+
+
 def openapi_document() -> dict:
     number = {"name": "number", "in": "path", "required": True,
               "schema": {"type": "string", "example": "T-000042"}}
-    unauthorised = _problem("Missing, unknown or revoked API token.")
-    return {
+    unauthorised = _problem("Missing, unknown, expired or revoked API token.")
+    document = {
         "openapi": "3.1.0",
         "info": {"title": "Helpdesk API", "version": "1",
                  "description": "Tickets with contractual GTI/GTR clocks. Errors are RFC 9457 "
@@ -376,8 +401,13 @@ def openapi_document() -> dict:
             },
         },
         "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
-                                           "description": "flask helpdesk token EMAIL"}},
+            "securitySchemes": {"bearer": {
+                "type": "http", "scheme": "bearer",
+                "description": "A token made on the 'API tokens' page of one's account, or with "
+                               "`flask helpdesk create-api-token EMAIL`. Its scopes limit what "
+                               "it may do, within what its owner's role allows: "
+                               + " ".join(f"`{scope}`: {text}" for scope, text in SCOPES.items()),
+                "x-scopes": {scope.value: text for scope, text in SCOPES.items()}}},
             "schemas": {
                 "TicketCreate": TicketCreate.model_json_schema(),
                 "TicketAction": TicketAction.model_json_schema(),
@@ -393,3 +423,7 @@ def openapi_document() -> dict:
             },
         },
     }
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            _state_scope(path, method, operation)
+    return document

@@ -26,6 +26,7 @@ from helpdesk.api.schemas import (
     field_errors,
     outage_change_errors,
 )
+from helpdesk.api.scopes import check_scope
 from helpdesk.api.serializers import breach_json, credit_note_json, outage_json, ticket_json
 from helpdesk.billing.exports import notes_of_month
 from helpdesk.clock import now_utc
@@ -42,6 +43,7 @@ from helpdesk.web.problems import problem
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 bp.before_request(authenticate_request)
+bp.before_request(check_scope)
 
 IDEMPOTENCY_KEY_MAX = 255
 # A key is a short printable ASCII string (RFC 9110 token characters and friends).

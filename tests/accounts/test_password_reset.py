@@ -8,12 +8,12 @@ import pytest
 import sqlalchemy as sa
 
 from helpdesk.accounts.models import AccountMail, AccountMailKind, ApiToken, User, UserSession
-from helpdesk.accounts.services import create_api_token
 from helpdesk.audit.models import AuditEntry
 from helpdesk.clock import now_utc
 from helpdesk.escalation.jobs import run_sender
 from helpdesk.extensions import db
 from tests import factories
+from tests.api.helpers import api_token
 from tests.conftest import TEST_START, csrf_token, login
 
 BASE_URL = "https://helpdesk.example.test"
@@ -133,9 +133,7 @@ def test_a_short_or_mismatched_new_password_changes_nothing(app, client, world, 
 def test_a_reset_ends_every_session_and_token_and_tells_the_owner(app, client, world, mailbox):
     signed_in = app.test_client()
     login(signed_in, world.client)
-    with app.app_context():
-        create_api_token(world.client, now=now_utc())
-        db.session.commit()
+    api_token(app, world.client)
     _ask_reset(client, world.client)
     _set_password(client, _mailed_link(app, mailbox))
     assert signed_in.get("/tickets").headers["Location"].startswith("/login")
@@ -175,9 +173,7 @@ def test_changing_the_password_ends_the_other_sessions_and_tokens_but_not_this_o
     other = app.test_client()
     login(other, world.tech)
     login(client, world.tech)
-    with app.app_context():
-        create_api_token(world.tech, now=now_utc())
-        db.session.commit()
+    api_token(app, world.tech)
     response = _change(client, factories.PASSWORD)
     assert response.headers["Location"] == "/account"
     assert client.get("/queue").status_code == 200

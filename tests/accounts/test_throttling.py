@@ -202,3 +202,11 @@ def test_the_sign_in_page_gives_the_time_a_lock_ends(app, client, world, at):
     # The visitor is not signed in: times read in Paris (09:09 UTC + 15 min).
     assert "Too many attempts. Try again after" in page
     assert "10:24" in page
+
+
+def test_a_failure_recorded_by_another_worker_a_moment_later_refuses_nothing(app, world, at):
+    """Workers read the clock when their request begins: a free failure stamped after that
+    instant is no delay for a request already under way."""
+    with app.app_context():
+        _try(world.client, "guess", now=at(1))
+        assert _try(world.client, factories.PASSWORD, now=at(0)) == "ok"

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from helpdesk.accounts.services import create_api_token, find_user, start_session
+from helpdesk.accounts.scopes import ALL_SCOPES
+from helpdesk.accounts.services import find_user, start_session
+from helpdesk.accounts.tokens import create_api_token
 from helpdesk.audit.models import AuditEntry
 from helpdesk.clock import now_utc
 from helpdesk.contracts.models import Contract
@@ -61,9 +63,10 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def api_token(app, email: str) -> str:
+def api_token(app, email: str, *, scopes=ALL_SCOPES, expires_at: datetime | None = None) -> str:
     with app.app_context():
-        token = create_api_token(email, now=now_utc())
+        token = create_api_token(find_user(email), name="tests", scopes=scopes,
+                                 expires_at=expires_at, actor=None, now=now_utc())
         db.session.commit()
     return token
 

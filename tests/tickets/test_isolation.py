@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from helpdesk import create_app
+from helpdesk.accounts.models import ApiToken
 from helpdesk.accounts.services import find_user
 from helpdesk.billing.models import CreditNote
 from helpdesk.billing.services import close_month, issue_month
@@ -317,6 +318,20 @@ WEB_ACCESS = {
                                      {"disable-code": "000000"}, EVERY_ACCOUNT_ACTION),
     "accounts.renew_recovery_codes": ("POST", "/account/two-factor/recovery-codes",
                                       {"codes-code": "000000"}, EVERY_ACCOUNT_ACTION),
+    "accounts.tokens": ("GET", "/account/tokens", None,
+                        {"anonymous": LOGIN, "client": 200, "finance": 200, "tech": 200,
+                         "lead": 200, "admin": 200}),
+    "accounts.create_token": ("POST", "/account/tokens",
+                              {"name": "Script", "scopes": "read", "expiry": "never"},
+                              {"anonymous": LOGIN, "client": 200, "finance": 200, "tech": 200,
+                               "lead": 200, "admin": 200}),
+    # the client's token: its owner revokes it, an admin may (already revoked: said so)
+    "accounts.revoke_token": ("POST", "/account/tokens/{token}/revoke", {},
+                              {"anonymous": LOGIN, "client": 302, "finance": 404, "tech": 404,
+                               "lead": 404, "admin": 302}),
+    "accounts.all_tokens": ("GET", "/admin/tokens", None,
+                            {"anonymous": LOGIN, "client": 404, "finance": 404, "tech": 404,
+                             "lead": 404, "admin": 200}),
 }
 API_ACCESS = {
     "api.list_tickets": ("GET", "/api/v1/tickets", None,
@@ -392,10 +407,18 @@ def credit_note(app, world, breach):
         return {"note": note, "month": month}
 
 
+@pytest.fixture
+def client_token(app, world):
+    """The id of an API token of the shop's client."""
+    api_token(app, world.client)
+    with app.app_context():
+        return db.session.scalar(sa.select(ApiToken.id))
+
+
 def test_every_web_route_answers_each_role_as_the_table_says(app, world, scene, breach,
-                                                            credit_note):
+                                                            credit_note, client_token):
     browsers = {role: _web(app, world, role) for role in ROLES}
-    placeholders = {**scene, "breach": breach, **credit_note}
+    placeholders = {**scene, "breach": breach, **credit_note, "token": client_token}
     observed = {}
     for endpoint, (method, template, data, _) in WEB_ACCESS.items():
         path = template.format(**placeholders)
