@@ -21,7 +21,8 @@ def app_config(request) -> dict:
 def production(app):
     """The test app, with the settings production would have read from its environment."""
     overrides = {key: app.config[key] for key in
-                 ("SQLALCHEMY_DATABASE_URI", "INSTANCE_PATH", "SECRET_KEY", "TESTING")}
+                 ("SQLALCHEMY_DATABASE_URI", "INSTANCE_PATH", "SECRET_KEY", "TESTING",
+                  "BABEL_DEFAULT_LOCALE")}
     production = create_app({**overrides, **PRODUCTION})
     yield production
     with production.app_context():
@@ -47,6 +48,7 @@ def test_production_answers_its_trusted_host(production):
 def test_production_refuses_a_request_for_another_host(production, path):
     response = production.test_client().get(path, base_url="https://evil.example")
     assert response.status_code == 400
+    assert "does not answer for that host name" in response.get_data(as_text=True)
     assert "evil.example" not in response.headers.get("Location", "")
     assert "Strict-Transport-Security" in response.headers
 
