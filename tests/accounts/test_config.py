@@ -35,10 +35,11 @@ def test_an_unset_environment_is_development(tmp_path, env):
 
 @pytest.mark.parametrize("secret", [
     None, "", "dev", "changeme", "secret", "x" * 31, "a" * 40, "abc" * 12,
-    "0123456789abcdef" * 2, "bench-" + "y" * 40, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1234567890"],
+    "0123456789abcdef" * 2, "0123456789abcdefghij" * 2 + "0123",
+    "bench-" + "y" * 40, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1234567890"],
     ids=["unset", "empty", "dev", "changeme", "secret", "too-short", "one-character",
-         "short-block-repeated", "varied-block-repeated", "few-characters",
-         "eleven-characters"])
+         "short-block-repeated", "varied-block-repeated", "varied-block-repeated-then-cut",
+         "few-characters", "eleven-characters"])
 def test_production_refuses_to_start_without_a_strong_secret(tmp_path, secret):
     env = {"HELPDESK_ENV": "production", "TRUSTED_HOSTS": "helpdesk.example"}
     if secret is not None:
