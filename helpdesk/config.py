@@ -3,6 +3,9 @@ import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from werkzeug.sansio.utils import host_is_trusted
 
 ENVIRONMENTS = ("development", "production")
 WEAK_SECRETS = {"", "dev", "secret", "changeme", "change-me", "helpdesk"}
@@ -94,6 +97,11 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
     elif not secret:
         secret = _instance_secret(instance)
     trusted_hosts = _trusted_hosts(env.get("TRUSTED_HOSTS"), production=production)
+    base_url = env.get("BASE_URL", "http://127.0.0.1:5000")
+    if trusted_hosts is not None and not host_is_trusted(urlsplit(base_url).netloc,
+                                                         trusted_hosts):
+        raise ConfigError(f"BASE_URL {base_url!r} names a host missing from TRUSTED_HOSTS: the "
+                          f"links in mails would be refused.")
 
     database_url = env.get("DATABASE_URL") or f"sqlite:///{instance / 'helpdesk.sqlite3'}"
     if database_url.startswith("postgresql://"):
@@ -120,7 +128,7 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         # The request as a whole may carry a form around the file.
         "MAX_CONTENT_LENGTH": max_attachment + 1024 * 1024,
         "ATTACHMENT_DIR": env.get("ATTACHMENT_DIR") or str(instance / "attachments"),
-        "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:5000"),
+        "BASE_URL": base_url,
         "SMTP_HOST": env.get("SMTP_HOST", ""),
         "SMTP_PORT": int(env.get("SMTP_PORT", "587")),
         "SMTP_USER": env.get("SMTP_USER", ""),

@@ -12,7 +12,7 @@ from tests.conftest import CSRF_PATTERN
 
 STRONG = "b2f1c0d8e7a6954433221100ffeeddccbbaa99887766"
 PRODUCTION = {"HELPDESK_ENV": "production", "SECRET_KEY": STRONG,
-              "TRUSTED_HOSTS": "helpdesk.example"}
+              "TRUSTED_HOSTS": "helpdesk.example", "BASE_URL": "https://helpdesk.example"}
 
 
 @pytest.mark.parametrize("value", ["prod", "Production", "production ", "dev", "staging"])
@@ -41,7 +41,7 @@ def test_an_unset_environment_is_development(tmp_path, env):
          "short-block-repeated", "varied-block-repeated", "varied-block-repeated-then-cut",
          "few-characters", "eleven-characters"])
 def test_production_refuses_to_start_without_a_strong_secret(tmp_path, secret):
-    env = {"HELPDESK_ENV": "production", "TRUSTED_HOSTS": "helpdesk.example"}
+    env = {key: value for key, value in PRODUCTION.items() if key != "SECRET_KEY"}
     if secret is not None:
         env["SECRET_KEY"] = secret
     with pytest.raises(ConfigError, match="SECRET_KEY"):
@@ -67,8 +67,23 @@ def test_trusted_hosts_are_read_as_a_comma_separated_list(tmp_path):
 
 def test_development_answers_any_host_unless_told_otherwise(tmp_path):
     assert load_config(str(tmp_path), {})["TRUSTED_HOSTS"] is None
-    assert load_config(str(tmp_path), {"TRUSTED_HOSTS": "localhost"})["TRUSTED_HOSTS"] == [
-        "localhost"]
+    assert load_config(str(tmp_path), {"TRUSTED_HOSTS": "127.0.0.1"})["TRUSTED_HOSTS"] == [
+        "127.0.0.1"]
+
+
+@pytest.mark.parametrize("hosts", ["helpdesk.example", ".example",
+                                   "other.example, helpdesk.example"])
+def test_base_url_may_name_any_trusted_host(tmp_path, hosts):
+    env = {**PRODUCTION, "TRUSTED_HOSTS": hosts, "BASE_URL": "https://helpdesk.example:8443/"}
+    assert load_config(str(tmp_path), env)["BASE_URL"] == "https://helpdesk.example:8443/"
+
+
+@pytest.mark.parametrize("env", [PRODUCTION, {}], ids=["production", "development"])
+def test_a_base_url_whose_host_is_not_trusted_is_refused(tmp_path, env):
+    env = {**env, "TRUSTED_HOSTS": "helpdesk.example", "BASE_URL": "https://support.example"}
+    with pytest.raises(ConfigError, match="BASE_URL 'https://support.example' names a host "
+                                          "missing from TRUSTED_HOSTS"):
+        load_config(str(tmp_path), env)
 
 
 @pytest.mark.parametrize(("value", "count"), [(None, 0), ("", 0), ("0", 0), ("2", 2)])
