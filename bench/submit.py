@@ -21,6 +21,7 @@ import argparse
 import http.client
 import json
 import os
+import secrets
 import socket
 import statistics
 import subprocess
@@ -75,7 +76,8 @@ def ticket_ids(app) -> list[int]:
 
 
 def serve(url: str, schema: str, port: int, workers: int) -> subprocess.Popen:
-    env = {**os.environ, "HELPDESK_ENV": "production", "SECRET_KEY": "bench-" + "y" * 40,
+    env = {**os.environ, "HELPDESK_ENV": "production", "SECRET_KEY": secrets.token_hex(32),
+           "TRUSTED_HOSTS": "127.0.0.1",
            "DATABASE_URL": schema_url(url, schema), "BASE_URL": f"http://127.0.0.1:{port}"}
     server = subprocess.Popen(
         [str(Path(sys.executable).with_name("gunicorn")), "--workers", str(workers),

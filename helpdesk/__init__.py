@@ -2,6 +2,7 @@
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from helpdesk.config import load_config
 
@@ -20,6 +21,10 @@ def create_app(overrides: dict | None = None) -> Flask:
         app.instance_path = overrides["INSTANCE_PATH"]
     app.config.from_mapping(load_config(app.instance_path))
     app.config.from_mapping(overrides)
+    if proxies := app.config["PROXY_COUNT"]:
+        # The client's address, scheme and host as the outermost trusted proxy saw them.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     from helpdesk import cli, models  # noqa: F401  (registers every model for migrations)
     from helpdesk.db import configure_engine_events

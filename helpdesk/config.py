@@ -1,10 +1,18 @@
 """Configuration read from the environment when the application is created, never at import."""
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from werkzeug.sansio.utils import host_is_trusted
+
+ENVIRONMENTS = ("development", "production")
 WEAK_SECRETS = {"", "dev", "secret", "changeme", "change-me", "helpdesk"}
 MIN_SECRET_LENGTH = 32
+# A random hex key of 32 or more characters shows 16 distinct ones all but certainly; a
+# typed-in phrase or a keyboard run repeated to the length shows far fewer.
+MIN_SECRET_DISTINCT = 12
 
 
 class ConfigError(RuntimeError):
@@ -28,20 +36,72 @@ def _instance_secret(instance_path: Path) -> str:
     return path.read_text().strip()
 
 
-def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
+def _environment(value: str | None) -> str:
+    """Exactly one of ENVIRONMENTS: a typo such as `prod` must not quietly mean development."""
+    if value is None or value == "":
+        return "development"
+    if value not in ENVIRONMENTS:
+        raise ConfigError(f"HELPDESK_ENV must be 'development' or 'production', not {value!r}.")
+    return value
+
+
+def _is_repeated(text: str) -> bool:
+    """True for one block written at least twice over, the last copy perhaps cut short, e.g.
+    'abcdabcdab': the text equals itself shifted by the block's length."""
+    return any(text[shift:] == text[:-shift] for shift in range(1, len(text) // 2 + 1))
+
+
+def _check_production_secret(secret: str) -> None:
+    if (secret.lower() in WEAK_SECRETS or len(secret) < MIN_SECRET_LENGTH
+            or len(set(secret)) < MIN_SECRET_DISTINCT or _is_repeated(secret)):
+        raise ConfigError(
+            f"HELPDESK_ENV=production needs SECRET_KEY set to a random value of at least "
+            f"{MIN_SECRET_LENGTH} characters, with at least {MIN_SECRET_DISTINCT} different "
+            f"characters and no block repeated (e.g. python -c 'import secrets; "
+            f"print(secrets.token_hex(32))')")
+
+
+def _trusted_hosts(value: str | None, *, production: bool) -> list[str] | None:
+    """The host names the application answers for; None (any) only in development."""
+    hosts = [host.strip() for host in (value or "").split(",") if host.strip()]
+    if hosts:
+        return hosts
+    if production:
+        raise ConfigError(
+            "HELPDESK_ENV=production needs TRUSTED_HOSTS: the host names clients reach the "
+            "application by, separated by commas (e.g. TRUSTED_HOSTS=helpdesk.example.com); "
+            "a request for any other host is refused.")
+    return None
+
+
+def _proxy_count(value: str | None) -> int:
+    try:
+        count = int(value or "0")
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise ConfigError(f"PROXY_COUNT must be the number of reverse proxies in front of the "
+                          f"application (0 or more), not {value!r}.")
+    return count
+
+
+def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dict:
     env = os.environ if env is None else env
     instance = Path(instance_path)
-    production = env.get("HELPDESK_ENV", "development").lower() == "production"
+    environment = _environment(env.get("HELPDESK_ENV"))
+    production = environment == "production"
 
     secret = env.get("SECRET_KEY", "")
     if production:
-        if secret.lower() in WEAK_SECRETS or len(secret) < MIN_SECRET_LENGTH:
-            raise ConfigError(
-                f"HELPDESK_ENV=production needs SECRET_KEY set to a random value of at least "
-                f"{MIN_SECRET_LENGTH} characters (e.g. python -c 'import secrets; print(secrets.token_hex(32))')"
-            )
+        _check_production_secret(secret)
     elif not secret:
         secret = _instance_secret(instance)
+    trusted_hosts = _trusted_hosts(env.get("TRUSTED_HOSTS"), production=production)
+    base_url = env.get("BASE_URL", "http://127.0.0.1:5000")
+    if trusted_hosts is not None and not host_is_trusted(urlsplit(base_url).netloc,
+                                                         trusted_hosts):
+        raise ConfigError(f"BASE_URL {base_url!r} names a host missing from TRUSTED_HOSTS: the "
+                          f"links in mails would be refused.")
 
     database_url = env.get("DATABASE_URL") or f"sqlite:///{instance / 'helpdesk.sqlite3'}"
     if database_url.startswith("postgresql://"):
@@ -49,8 +109,12 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
 
     max_attachment = int(env.get("MAX_ATTACHMENT_BYTES", str(10 * 1024 * 1024)))
     return {
-        "HELPDESK_ENV": "production" if production else "development",
+        "HELPDESK_ENV": environment,
         "SECRET_KEY": secret,
+        # Flask answers 400 to a request whose Host (or X-Forwarded-Host) is not listed.
+        "TRUSTED_HOSTS": trusted_hosts,
+        # How many reverse proxies stand in front: their X-Forwarded-* headers are believed.
+        "PROXY_COUNT": _proxy_count(env.get("PROXY_COUNT")),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "SESSION_COOKIE_HTTPONLY": True,
@@ -64,7 +128,7 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         # The request as a whole may carry a form around the file.
         "MAX_CONTENT_LENGTH": max_attachment + 1024 * 1024,
         "ATTACHMENT_DIR": env.get("ATTACHMENT_DIR") or str(instance / "attachments"),
-        "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:5000"),
+        "BASE_URL": base_url,
         "SMTP_HOST": env.get("SMTP_HOST", ""),
         "SMTP_PORT": int(env.get("SMTP_PORT", "587")),
         "SMTP_USER": env.get("SMTP_USER", ""),

@@ -10,8 +10,9 @@ from sqlalchemy.orm import joinedload
 from helpdesk.accounts.models import ApiToken, TokenState, User, token_digest
 from helpdesk.accounts.scopes import Scope
 from helpdesk.audit.services import record_audit
-from helpdesk.errors import Conflict, DomainError
+from helpdesk.errors import N_, Conflict, DomainError
 from helpdesk.extensions import db
+from helpdesk.text import refuse_bidi_controls
 
 TOKEN_START = "hd_"
 PREFIX_LENGTH = 10  # what lists show and the command line revokes by; too short to guess from
@@ -35,6 +36,7 @@ def create_api_token(owner: User, *, name: str, scopes: Collection[Scope],
     if len(name) > NAME_MAX:
         raise DomainError("A token's name is at most %(max)d characters.", field="name",
                           max=NAME_MAX)
+    refuse_bidi_controls(name, field="name", label=N_("Name"))
     if not scopes:
         raise DomainError("Choose at least one scope.", field="scopes")
     if expires_at is not None and expires_at <= now:

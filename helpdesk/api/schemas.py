@@ -7,6 +7,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from pydantic_core import PydanticCustomError
 
 from helpdesk.clock import parse_instant
+from helpdesk.text import BIDI_REFUSAL, has_bidi_controls
 from helpdesk.tickets.rules import BODY_MAX, REASON_MAX, TITLE_MAX
 
 # Control characters are not text (and PostgreSQL cannot store NUL at all); multi-line fields
@@ -31,6 +32,18 @@ def text(*, max_length: int, min_length: int = 0, multiline: bool = False) -> An
                      AfterValidator(_refuse_controls(allowed))]
 
 
+def _refuse_bidi_controls(value: str) -> str:
+    if has_bidi_controls(value):
+        raise PydanticCustomError("bidi_controls", BIDI_REFUSAL)
+    return value
+
+
+# A title or a name, shown in lists and mails: no direction controls to disguise it.
+def name_text(*, max_length: int) -> Any:
+    return Annotated[text(min_length=1, max_length=max_length),
+                     AfterValidator(_refuse_bidi_controls)]
+
+
 def _instant(value: str) -> datetime:
     try:
         return parse_instant(value)
@@ -52,7 +65,7 @@ class Strict(BaseModel):
 class TicketCreate(Strict):
     contract: text(min_length=1, max_length=64)
     priority: text(min_length=1, max_length=16)
-    title: text(min_length=1, max_length=TITLE_MAX)
+    title: name_text(max_length=TITLE_MAX)
     description: text(min_length=1, max_length=BODY_MAX, multiline=True)
 
 

@@ -30,6 +30,7 @@ from helpdesk.extensions import db
 from helpdesk.sla.calendar import WEEKDAY_LABELS
 from helpdesk.sla.calendar import Calendar as EngineCalendar
 from helpdesk.sla.durations import parse_iso_duration
+from helpdesk.text import BIDI_REFUSAL, has_bidi_controls
 
 SECTIONS = ("calendars", "organisations", "users", "contracts")
 LANGUAGES = ("fr", "en")
@@ -69,6 +70,18 @@ def _text(max_length: int, *, required: bool = True) -> Callable[[object], str]:
         if len(text) > max_length:
             _fail(f"must be at most {max_length} characters")
         return text
+    return validate
+
+
+def _name(max_length: int) -> Callable[[object], str]:
+    """A name or title people read in lists and documents: no direction controls."""
+    text = _text(max_length)
+
+    def validate(value: object) -> str:
+        name = text(value)
+        if has_bidi_controls(name):
+            _fail(BIDI_REFUSAL)
+        return name
     return validate
 
 
@@ -247,7 +260,7 @@ class CalendarIn(_Input):
 
 class OrganisationIn(_Input):
     code: OrganisationCode
-    name: Annotated[str, PlainValidator(_text(200))]
+    name: Annotated[str, PlainValidator(_name(200))]
     kind: Annotated[str, PlainValidator(_choice(k.value for k in OrganisationKind))]
     address: Annotated[str, PlainValidator(_text(1000, required=False))] = ""
     company_id: Annotated[str, PlainValidator(_text(64, required=False))] = ""
@@ -260,7 +273,7 @@ class OrganisationIn(_Input):
 
 class UserIn(_Input):
     email: Email
-    name: Annotated[str, PlainValidator(_text(200))]
+    name: Annotated[str, PlainValidator(_name(200))]
     role: Annotated[str, PlainValidator(_choice(r.value for r in Role))]
     organisation: OrganisationCode | None = None
     password: Password | None = None
@@ -312,7 +325,7 @@ class AvailabilityIn(_Input):
 class ContractIn(_Input):
     reference: Reference
     organisation: OrganisationCode
-    title: Annotated[str, PlainValidator(_text(200))]
+    title: Annotated[str, PlainValidator(_name(200))]
     starts_on: IsoDate
     ends_on: IsoDate | None = None
     monthly_fee: Money

@@ -98,7 +98,7 @@ STORIES: tuple[Story, ...] = (
               Step("reply", "tech", "09:45", text="Le serveur d'application ne répond plus ; "
                    "redémarrage en cours."),
               Step("resolve", "tech", "11:20")),
-          outage=("09:05", "11:05")),
+          outage=("09:15", "11:15")),
     Story(ATELIER, "P2", "Mettre à jour les horaires d'ouverture",
           "Nouveaux horaires à partir de lundi : 9 h – 18 h du mardi au samedi.", slot=3,
           opened="10:00", steps=(

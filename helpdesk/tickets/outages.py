@@ -63,6 +63,15 @@ def _interval(started_at: datetime | None, ended_at: datetime | None, *,
     return start, end
 
 
+def _refuse_before_opening(start: datetime, ticket: Ticket) -> None:
+    """An outage is marked on the ticket that reports it: one starting earlier would reach back
+    into months the ticket never covered (year 1 zeroed every month's availability)."""
+    if start < ticket.created_at:
+        raise DomainError("The outage cannot start before the ticket was opened (%(opened)s).",
+                          field="started_at",
+                          opened=f"{ticket.created_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC")
+
+
 REASON_REQUIRED = {"corrected": N_("Say why the outage is corrected."),
                    "deleted": N_("Say why the outage is deleted.")}
 
@@ -110,6 +119,7 @@ def record_outage(ticket: Ticket, *, actor: User, started_at: datetime,
     if ticket.status == Status.CANCELLED:
         raise Conflict("Cannot record an outage on a ticket that is cancelled.")
     start, end = _interval(started_at, ended_at, now=now)
+    _refuse_before_opening(start, ticket)
     if end is None:
         _refuse_second_ongoing(ticket.id)
     outage = Outage(ticket=ticket, contract_id=ticket.contract_id, started_at=start, ended_at=end,
@@ -140,6 +150,7 @@ def correct_outage(outage: Outage, *, actor: User, started_at: datetime,
     _require_staff(actor, "correct")
     reason = _reason(reason, doing="corrected")
     start, end = _interval(started_at, ended_at, now=now)
+    _refuse_before_opening(start, outage.ticket)
     if (start, end) == (outage.started_at, outage.ended_at):
         raise DomainError("These are the instants already recorded: nothing to correct.")
     if end is None:

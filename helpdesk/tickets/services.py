@@ -10,6 +10,7 @@ from helpdesk.audit.services import record_audit
 from helpdesk.contracts.models import Contract
 from helpdesk.errors import N_, DomainError, Forbidden, NotFound, Term
 from helpdesk.extensions import db
+from helpdesk.text import refuse_bidi_controls
 from helpdesk.tickets.attachments import StoredFile
 from helpdesk.tickets.clocks import refresh_clocks
 from helpdesk.tickets.models import (
@@ -93,6 +94,8 @@ def open_ticket(*, actor: User, contract: Contract, priority_code: str, title: s
         raise DomainError("Contract %(contract)s has no priority %(code)r; choose one of "
                           "%(choices)s.", field="priority", contract=contract.reference,
                           code=priority_code, choices=", ".join(p.code for p in version.priorities))
+    title = _text(title, field="title", label=N_("Title"), max_length=TITLE_MAX, multiline=False)
+    refuse_bidi_controls(title, field="title", label=N_("Title"))
     ticket = Ticket(
         organisation_id=contract.organisation_id,
         contract=contract,
@@ -100,7 +103,7 @@ def open_ticket(*, actor: User, contract: Contract, priority_code: str, title: s
         priority=priority,
         requester_id=actor.id,
         status=Status.NEW,
-        title=_text(title, field="title", label=N_("Title"), max_length=TITLE_MAX, multiline=False),
+        title=title,
         description=_text(description, field="description", label=N_("Description"),
                           max_length=BODY_MAX),
         created_at=now,

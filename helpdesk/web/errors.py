@@ -8,7 +8,7 @@ from flask import Flask, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from helpdesk.errors import DomainError, Term
 from helpdesk.formatting import filesize, month_label
@@ -75,6 +75,14 @@ def init_app(app: Flask) -> None:
         return _page(413, _("Upload too large"),
                      _("The upload is too large: attachments may be at most %(limit)s. Nothing "
                        "was saved.", limit=limit))
+
+    @app.errorhandler(SecurityError)
+    def untrusted_host(error: SecurityError) -> ResponseReturnValue:
+        # Raised before URLs can be built, so no page (whose layout builds them) can be drawn.
+        if _wants_problem():
+            return problem(400, "Bad Request", "This service does not answer for that host name.")
+        return (_("This service does not answer for that host name."), 400,
+                {"Content-Type": "text/plain; charset=utf-8"})
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> ResponseReturnValue:

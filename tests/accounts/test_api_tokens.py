@@ -67,10 +67,11 @@ def test_a_token_is_kept_as_its_digest_with_its_name_scopes_and_expiry(app, worl
 @pytest.mark.parametrize(("fields", "message"), [
     ({"name": "   "}, "Give the token a name."),
     ({"name": "x" * 101}, "A token's name is at most 100 characters."),
+    ({"name": "backup\u202egpj.sh"}, "Name contains Unicode direction controls"),
     ({"scopes": set()}, "Choose at least one scope."),
     ({"expires_at": NOW}, "A token's expiry must be in the future."),
     ({"expires_at": NOW + timedelta(days=1826)}, "A token's expiry is at most 1825 days away."),
-], ids=["blank name", "long name", "no scope", "expiry not in the future", "expiry too far"])
+], ids=["blank name", "long name", "direction controls in the name", "no scope", "expiry not in the future", "expiry too far"])
 def test_a_token_is_refused_with_a_clear_message(app, world, fields, message):
     with app.app_context(), pytest.raises(DomainError, match=message):
         _make(world.tech, **fields)

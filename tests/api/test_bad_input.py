@@ -143,6 +143,26 @@ def test_create_refuses_control_characters_with_422(app, client, tokens):
     _run_table(app, _creator(client, tokens.client), CONTROL_CHARACTERS)
 
 
+BIDI = ("must not contain Unicode direction controls (U+202A to U+202E, U+2066 to U+2069, U+200E, "
+        "U+200F, U+061C), which can disguise what a text says")
+DIRECTION_CONTROLS = {
+    "right-to-left-override": (NEW | {"title": "Invoice\u202efdp.exe"}, _error("title", BIDI)),
+    "right-to-left-isolate": (NEW | {"title": "Site \u2067down\u2069"}, _error("title", BIDI)),
+    "left-to-right-mark": (NEW | {"title": "Site\u200e down"}, _error("title", BIDI)),
+    "arabic-letter-mark": (NEW | {"title": "\u061cSite down"}, _error("title", BIDI)),
+}
+
+
+def test_create_refuses_direction_controls_in_the_title_with_422(app, client, tokens):
+    _run_table(app, _creator(client, tokens.client), DIRECTION_CONTROLS)
+
+
+def test_create_accepts_a_title_in_a_right_to_left_script(client, tokens):
+    response = _creator(client, tokens.client)(NEW | {"title": "الموقع معطل"})
+    assert response.status_code == 201
+    assert response.get_json()["title"] == "الموقع معطل"
+
+
 def test_create_reports_every_wrong_field_at_once(client, tokens):
     problem = assert_problem(client.post("/api/v1/tickets", json={"title": 1, "extra": True},
                                          headers=bearer(tokens.client)), 422)

@@ -33,8 +33,8 @@ def _z(instant: datetime) -> str:
 
 @pytest.fixture
 def number(app, world):
-    """A new P1 ticket of the shop, opened by its client."""
-    return open_ticket(app, requester=world.client)
+    """A P1 ticket of the shop, opened by its client a day ago: outages start after that."""
+    return open_ticket(app, requester=world.client, now=now_utc() - timedelta(days=1))
 
 
 def _seed(app, number, *, started_at, ended_at=None, by="tech@provider.example") -> int:
@@ -179,6 +179,10 @@ def test_bad_record_requests_are_refused_and_change_nothing(app, client, tokens,
                           (422, ["reason"])),
         "start in the future": ({"started_at": later},
                                 (422, ["started_at"])),
+        "start before the ticket was opened": ({"started_at": _z(ago(2 * 24 * 60)),
+                                                "ended_at": past}, (422, ["started_at"])),
+        "start in year 2": ({"started_at": "0002-01-01T00:00:00Z", "ended_at": past},
+                            (422, ["started_at"])),
         "end in the future": ({"started_at": past, "ended_at": later}, (422, ["ended_at"])),
         "end before start": ({"started_at": past, "ended_at": _z(ago(90))},
                              (422, ["ended_at"])),
@@ -216,6 +220,8 @@ def test_bad_changes_are_refused_and_change_nothing(app, client, tokens, number,
         "naive end": (ongoing, {"ended_at": "2026-11-27T10:00:00"}, (422, ["ended_at"])),
         "end before start": (ongoing, {"ended_at": _z(ago(130))}, (422, ["ended_at"])),
         "end in the future": (ongoing, {"ended_at": _z(now_utc() + H)}, (422, ["ended_at"])),
+        "start corrected to before the ticket was opened": (
+            ended, {"started_at": _z(ago(2 * 24 * 60)), "reason": "x"}, (422, ["started_at"])),
         "end an ended outage": (ended, {"ended_at": _z(ago(1))},
                                 (409, "This outage has already ended; to change its end, "
                                       "correct it with a reason.")),
@@ -281,7 +287,8 @@ def test_anonymous_gets_401(client, number):
 
 
 def test_outage_of_another_ticket_is_404(app, client, tokens, world, number, ago):
-    other = open_ticket(app, requester=world.other_client, contract="CT-OTHER")
+    other = open_ticket(app, requester=world.other_client, contract="CT-OTHER",
+                        now=now_utc() - timedelta(days=1))
     foreign = _seed(app, other, started_at=ago(60))
     before = _state(app)
     response = _patch(client, tokens.tech, number, foreign, {"ended_at": _z(ago(1))})

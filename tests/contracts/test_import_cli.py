@@ -88,3 +88,20 @@ def test_import_missing_file_is_a_usage_error(app, runner, tmp_path):
     assert result.exit_code == 2
     assert "does not exist" in result.stderr
 
+
+
+def test_import_refuses_direction_controls_in_names_and_writes_nothing(app, runner, tmp_path):
+    document = example()
+    document["organisations"][0]["name"] = "Shop\u202eSAS"
+    document["users"][0]["name"] = "Claire\u200f"
+    with app.app_context():
+        before = row_counts()
+    result = runner.invoke(import_command, [write(tmp_path, document)])
+    assert result.exit_code == 1
+    refusal = ("must not contain Unicode direction controls (U+202A to U+202E, U+2066 to U+2069, "
+               "U+200E, U+200F, U+061C), which can disguise what a text says")
+    assert result.stderr.splitlines() == [f"organisations[0].name: {refusal}",
+                                          f"users[0].name: {refusal}",
+                                          "2 error(s); nothing was imported."]
+    with app.app_context():
+        assert row_counts() == before

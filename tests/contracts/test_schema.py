@@ -25,6 +25,9 @@ def test_empty_document_is_an_empty_plan(app):
 
 # -- bad values: one exact `path: message` each, nothing written -----------------------------
 
+BIDI = ("must not contain Unicode direction controls (U+202A to U+202E, U+2066 to U+2069, U+200E, "
+        "U+200F, U+061C), which can disguise what a text says")
+
 
 def _set(path: str, value):
     """A mutation of the example setting `value` at a dotted path such as `contracts.0.title`."""
@@ -161,6 +164,12 @@ BAD_VALUES = [
                  "organisations[0].kind: must be one of client, internal", id="kind"),
     pytest.param(_set("organisations.0.name", "  "),
                  "organisations[0].name: must not be empty", id="name-blank"),
+    pytest.param(_set("organisations.0.name", "Shop\u202eSAS"),
+                 f"organisations[0].name: {BIDI}", id="name-direction-override"),
+    pytest.param(_set("users.0.name", "Claire \u2067Martin\u2069"),
+                 f"users[0].name: {BIDI}", id="user-name-direction-isolate"),
+    pytest.param(_set("contracts.0.title", "Support\u200f"),
+                 f"contracts[0].title: {BIDI}", id="title-direction-mark"),
     pytest.param(_set("users.0.role", "boss"),
                  "users[0].role: must be one of client, technician, team_lead, finance, admin",
                  id="role"),

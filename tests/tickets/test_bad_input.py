@@ -75,6 +75,12 @@ NEW_INCIDENT_CASES = {
                                      "Choose a priority of the selected contract."),
     "nul-in-title": ({"title": "Site\x00down"}, "Title contains control characters"),
     "newline-in-title": ({"title": "Site\r\ndown"}, "Title contains control characters"),
+    "right-to-left-override-in-title": (
+        {"title": "Invoice\u202efdp.exe"},
+        "Title contains Unicode direction controls (such as U+202E), which can disguise what it "
+        "says; remove them."),
+    "isolate-in-title": ({"title": "Site \u2067down\u2069"},
+                         "Title contains Unicode direction controls"),
     "nul-in-description": ({"description": "Site\x00down"},
                            "Description contains control characters"),
 }

@@ -44,7 +44,9 @@ PARIS = ZoneInfo("Europe/Paris")
 def scene(app, world):
     """The shop's ticket with a public attachment and an internal note with its own attachment,
     and a ticket of the other organisation."""
-    shop = open_ticket(app, requester=world.client, title="Shop checkout broken")
+    # Opened the day before the tests' clock starts (30 Nov 2026), so outages fit after it.
+    shop = open_ticket(app, requester=world.client, title="Shop checkout broken",
+                       now=now_utc() - timedelta(days=1))
     other = open_ticket(app, requester=world.other_client, contract="CT-OTHER",
                         title="Other organisation outage")
     public = add_reply_with_attachment(app, shop, author=world.tech, body="Log attached",
@@ -108,9 +110,9 @@ FOREIGN_API = {
                           for action in Action],
     "api.list_outages": [("GET", "/api/v1/tickets/{shop}/outages", None)],
     "api.record_outage": [("POST", "/api/v1/tickets/{shop}/outages",
-                           {"started_at": "2026-01-05T10:00:00Z"})],
+                           {"started_at": "2026-11-29T12:00:00Z"})],
     "api.change_outage": [("PATCH", "/api/v1/tickets/{shop}/outages/{outage}",
-                           {"ended_at": "2026-01-05T11:00:00Z"})],
+                           {"ended_at": "2026-11-29T13:00:00Z"})],
 }
 ACTION_DATA = {"body": "Hello", "reason": "Because", "priority": "P3",
                "assignee": "tech@provider.example"}
@@ -275,12 +277,12 @@ WEB_ACCESS = {
                           {"anonymous": LOGIN, "client": 404, "finance": 404, "tech": 404,
                            "lead": 200, "admin": 200}),
     "tickets.record_outage": ("POST", "/tickets/{shop}/outages",
-                              {"started_at": "2026-01-05T10:00", "ended_at": "2026-01-05T11:00"},
+                              {"started_at": "2026-11-29T12:00", "ended_at": "2026-11-29T13:00"},
                               {"anonymous": LOGIN, "client": 404, "finance": 404, "tech": 302,
                                "lead": 302, "admin": 302}),
     # staff reach the form (400: a correction needs a reason); the others do not find it
     "tickets.change_outage": ("POST", "/tickets/{shop}/outages/{outage}/correct",
-                              {"started_at": "2026-01-05T10:00"},
+                              {"started_at": "2026-11-29T12:00"},
                               {"anonymous": LOGIN, "client": 404, "finance": 404, "tech": 400,
                                "lead": 400, "admin": 400}),
     "billing.index": ("GET", "/billing/", None, FINANCE_PAGE),
@@ -356,8 +358,8 @@ API_ACCESS = {
                          {"anonymous": 401, "client": 200, "finance": 200, "tech": 200,
                           "lead": 200, "admin": 200}),
     "api.record_outage": ("POST", "/api/v1/tickets/{shop}/outages",
-                          {"started_at": "2026-01-05T10:00:00Z",
-                           "ended_at": "2026-01-05T11:00:00Z"},
+                          {"started_at": "2026-11-29T12:00:00Z",
+                           "ended_at": "2026-11-29T13:00:00Z"},
                           {"anonymous": 401, "client": 403, "finance": 403, "tech": 201,
                            "lead": 201, "admin": 201}),
     "api.list_credit_notes": ("GET", "/api/v1/credit-notes?month=2026-10", None,
@@ -365,7 +367,7 @@ API_ACCESS = {
                                "lead": 404, "admin": 200}),
     # staff reach the use case (422: a correction needs a reason); client and finance may not
     "api.change_outage": ("PATCH", "/api/v1/tickets/{shop}/outages/{outage}",
-                          {"started_at": "2026-01-05T10:00:00Z"},
+                          {"started_at": "2026-11-29T12:00:00Z"},
                           {"anonymous": 401, "client": 403, "finance": 403, "tech": 422,
                            "lead": 422, "admin": 422}),
 }

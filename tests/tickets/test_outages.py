@@ -178,6 +178,8 @@ def test_every_refusal_says_why_and_changes_nothing(w):
     services.cancel_ticket(cancelled, actor=w.tech, reason="Duplicate.", now=now - H / 2)
     naive = datetime(2026, 11, 30, 7, 0)
     staff_only = "Only technicians, team leads and admins may {} outages."
+    opened_later = ("The outage cannot start before the ticket was opened "
+                    "(2026-11-30 03:00:00 UTC).")
     table = {
         "client records": (
             lambda: outages.record_outage(w.ticket, actor=w.client, started_at=now - H, now=now),
@@ -209,6 +211,14 @@ def test_every_refusal_says_why_and_changes_nothing(w):
                                           ended_at=now + 2 * H, now=now),
             ("DomainError", "started_at",
              "The outage cannot start in the future: record it once it has begun.")),
+        "start before the ticket was opened": (
+            lambda: outages.record_outage(w.ticket, actor=w.tech, ended_at=now - H, now=now,
+                                          started_at=now - 6 * H - timedelta(seconds=1)),
+            ("DomainError", "started_at", opened_later)),
+        "start in year 2": (
+            lambda: outages.record_outage(w.ticket, actor=w.tech, now=now,
+                                          started_at=datetime(2, 1, 1, tzinfo=UTC)),
+            ("DomainError", "started_at", opened_later)),
         "end in the future": (
             lambda: outages.record_outage(w.ticket, actor=w.tech, started_at=now - H,
                                           ended_at=now + timedelta(seconds=1), now=now),
@@ -268,6 +278,10 @@ def test_every_refusal_says_why_and_changes_nothing(w):
             lambda: outages.correct_outage(ended, actor=w.tech, started_at=now - 4 * H,
                                            ended_at=now - 5 * H, reason="x", now=now),
             ("DomainError", "ended_at", "The end must not be before the start.")),
+        "correct the start before the ticket was opened": (
+            lambda: outages.correct_outage(ended, actor=w.tech, started_at=now - 7 * H,
+                                           ended_at=now - 3 * H, reason="x", now=now),
+            ("DomainError", "started_at", opened_later)),
         "correct the start into the future": (
             lambda: outages.correct_outage(ongoing, actor=w.tech, started_at=now + H,
                                            ended_at=None, reason="x", now=now),
@@ -292,6 +306,22 @@ def test_every_refusal_says_why_and_changes_nothing(w):
     assert observed == {name: (expected, True) for name, (_, expected) in table.items()}
 
 
+def test_record_outage_may_start_the_instant_the_ticket_was_opened(w):
+    outage = outages.record_outage(w.ticket, actor=w.tech, started_at=w.ticket.created_at,
+                                   now=w.now)
+    assert outage.started_at == w.now - 6 * H
+
+
+def test_end_outage_ends_one_recorded_before_its_ticket_was_opened(w):
+    """Outages recorded before the rule existed may start earlier; they can still be ended."""
+    outage = Outage(ticket=w.ticket, contract_id=w.contract.id, started_at=w.now - 8 * H,
+                    recorded_by_id=w.tech.id, recorded_at=w.now - 5 * H)
+    db.session.add(outage)
+    db.session.flush()
+    outages.end_outage(outage, actor=w.tech, ended_at=w.now - H, now=w.now)
+    assert outage.ended_at == w.now - H
+
+
 def test_an_ongoing_outage_may_be_corrected_while_it_lasts(w):
     outage = outages.record_outage(w.ticket, actor=w.tech, started_at=w.now - H, now=w.now)
     outages.correct_outage(outage, actor=w.tech, started_at=w.now - 2 * H, ended_at=None,
@@ -304,8 +334,8 @@ def test_an_ongoing_outage_may_be_corrected_while_it_lasts(w):
 
 @pytest.fixture
 def number(app, world):
-    """A new P1 ticket of the shop, opened by its client."""
-    return open_ticket(app, requester=world.client)
+    """A P1 ticket of the shop, opened by its client a day ago: outages start after that."""
+    return open_ticket(app, requester=world.client, now=now_utc() - timedelta(days=1))
 
 
 def _browser(app, world, person):
@@ -447,6 +477,7 @@ def test_every_refused_form_comes_back_with_its_message_and_changes_nothing(app,
     ongoing = _seed(app, number, started_at=ago(120))
     browser = _browser(app, world, "tech")
     past, later = _local(ago(60)), _local(now_utc() + timedelta(hours=2))
+    long_ago = _local(ago(2 * 24 * 60))  # the ticket was opened a day ago
     # name -> (path after /tickets/NUMBER, form data, message on the page)
     table = {
         "record without a start": ("/outages", {"started_at": ""},
@@ -466,6 +497,13 @@ def test_every_refused_form_comes_back_with_its_message_and_changes_nothing(app,
             "The end must not be before the start."),
         "record a second ongoing outage": ("/outages", {"started_at": past},
                                            f"Outage #{ongoing} of this ticket is still ongoing"),
+        "record starting before the ticket was opened": (
+            "/outages", {"started_at": long_ago, "ended_at": past},
+            "The outage cannot start before the ticket was opened"),
+        "correct the start to before the ticket was opened": (
+            f"/outages/{ended}/correct",
+            {"started_at": long_ago, "ended_at": _local(ago(180)), "reason": "x"},
+            "The outage cannot start before the ticket was opened"),
         "end in the future": (f"/outages/{ongoing}/end", {"ended_at": later},
                               "The end cannot be in the future"),
         "end an ended outage": (f"/outages/{ended}/end", {"ended_at": ""},
@@ -576,7 +614,8 @@ def test_other_organisations_client_does_not_see_the_outages(app, world, number,
 
 
 def test_outage_of_another_ticket_or_unknown_change_is_404(app, world, number, ago):
-    other = open_ticket(app, requester=world.other_client, contract="CT-OTHER")
+    other = open_ticket(app, requester=world.other_client, contract="CT-OTHER",
+                        now=now_utc() - timedelta(days=1))
     foreign = _seed(app, other, started_at=ago(90))
     mine = _seed(app, number, started_at=ago(90))
     browser = _browser(app, world, "tech")
