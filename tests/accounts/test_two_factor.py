@@ -155,11 +155,15 @@ def test_setting_names_the_roles_that_require_two_factor(tmp_path):
                                                                               Role.FINANCE}
 
 
+PRODUCTION = {"HELPDESK_ENV": "production", "SECRET_KEY": "0f3a9c27e1b84d56a7c2e9f01b3d5c78",
+              "TRUSTED_HOSTS": "helpdesk.example.test",
+              "BASE_URL": "https://helpdesk.example.test"}
+
+
 @pytest.mark.parametrize("env, roles", [
     ({}, set()),
-    ({"HELPDESK_ENV": "production", "SECRET_KEY": "k" * 16 + "e" * 16}, {"admin", "finance"}),
-    ({"HELPDESK_ENV": "production", "SECRET_KEY": "k" * 16 + "e" * 16,
-      "TWO_FACTOR_REQUIRED_ROLES": ""}, set()),
+    (PRODUCTION, {"admin", "finance"}),
+    (PRODUCTION | {"TWO_FACTOR_REQUIRED_ROLES": ""}, set()),
 ], ids=["development", "production", "production-turned-off"])
 def test_setting_defaults_to_none_in_development_and_admin_and_finance_in_production(
         tmp_path, env, roles):
