@@ -11,7 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
+
+import sqlalchemy as sa
+
+from helpdesk.extensions import db
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +79,23 @@ class Outgoing(Protocol):
     next_attempt_at: datetime | None
     sent_at: datetime | None
     last_error: str | None
+
+
+Row = TypeVar("Row")
+
+
+def claim_next(outbox: type[Row], *, pending: object, now: datetime) -> Row | None:
+    """The next row of `outbox` due at `now`, locked so that concurrent senders never take the
+    same one (on PostgreSQL; SQLite runs one writer at a time)."""
+    table: Any = outbox
+    query = (sa.select(outbox)
+             .where(table.state == pending, table.next_attempt_at <= now)
+             .order_by(table.next_attempt_at, table.id)
+             .limit(1))
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=table)
+    row: Row | None = db.session.scalar(query)
+    return row
 
 
 def hand_over(item: Outgoing, message: EmailMessage, transport: Transport, *,

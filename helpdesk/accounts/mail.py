@@ -7,11 +7,10 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-import sqlalchemy as sa
 from flask_babel import force_locale, gettext
 
+from helpdesk import mailer
 from helpdesk.accounts.models import AccountMail, AccountMailKind, AccountMailState, User
-from helpdesk.extensions import db
 from helpdesk.formatting import duration, format_instant, person_zone
 from helpdesk.mailer import Transport, hand_over
 
@@ -84,15 +83,7 @@ def compose(mail: AccountMail, *, now: datetime, mail_from: str, base_url: str, 
 
 
 def claim_next(*, now: datetime) -> AccountMail | None:
-    """The next account mail due, locked so that concurrent senders never take the same one."""
-    query = (sa.select(AccountMail)
-             .where(AccountMail.state == AccountMailState.PENDING,
-                    AccountMail.next_attempt_at <= now)
-             .order_by(AccountMail.next_attempt_at, AccountMail.id)
-             .limit(1))
-    if db.session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True, of=AccountMail)
-    return db.session.scalar(query)
+    return mailer.claim_next(AccountMail, pending=AccountMailState.PENDING, now=now)
 
 
 def deliver(mail: AccountMail, transport: Transport, *, now: datetime, mail_from: str,

@@ -6,11 +6,9 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-import sqlalchemy as sa
-
+from helpdesk import mailer
 from helpdesk.escalation.messages import mail_text
 from helpdesk.escalation.models import Notification, NotificationState
-from helpdesk.extensions import db
 from helpdesk.mailer import Transport, hand_over
 
 
@@ -28,15 +26,7 @@ def _message(notification: Notification, *, now: datetime, mail_from: str,
 
 
 def claim_next(*, now: datetime) -> Notification | None:
-    """The next mail due, locked so that concurrent senders never take the same one."""
-    query = (sa.select(Notification)
-             .where(Notification.state == NotificationState.PENDING,
-                    Notification.next_attempt_at <= now)
-             .order_by(Notification.next_attempt_at, Notification.id)
-             .limit(1))
-    if db.session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True, of=Notification)
-    return db.session.scalar(query)
+    return mailer.claim_next(Notification, pending=NotificationState.PENDING, now=now)
 
 
 def deliver(notification: Notification, transport: Transport, *, now: datetime,
