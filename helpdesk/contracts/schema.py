@@ -23,6 +23,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidato
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from helpdesk.accounts.models import Organisation, OrganisationKind
+from helpdesk.accounts.passwords import MAX_LENGTH, MIN_LENGTH
 from helpdesk.accounts.roles import Role
 from helpdesk.accounts.services import OrganisationFields, UserFields, find_user
 from helpdesk.contracts.models import WEEKDAYS, Calendar, Contract, NotifyTarget
@@ -34,8 +35,6 @@ from helpdesk.text import BIDI_REFUSAL, has_bidi_controls
 
 SECTIONS = ("calendars", "organisations", "users", "contracts")
 LANGUAGES = ("fr", "en")
-PASSWORD_MIN = 8
-PASSWORD_MAX = 1024
 
 # -- value types: each refuses bad input with a short message meant for the author of the file --
 
@@ -167,10 +166,10 @@ def _currency(value: object) -> str:
 def _password(value: object) -> str:
     if not isinstance(value, str):
         _fail("must be a string")
-    if len(value) < PASSWORD_MIN:
-        _fail(f"must be at least {PASSWORD_MIN} characters")
-    if len(value) > PASSWORD_MAX:
-        _fail(f"must be at most {PASSWORD_MAX} characters")
+    if len(value) < MIN_LENGTH:
+        _fail(f"must be at least {MIN_LENGTH} characters")
+    if len(value) > MAX_LENGTH:
+        _fail(f"must be at most {MAX_LENGTH} characters")
     return value
 
 

@@ -180,7 +180,7 @@ BAD_VALUES = [
     pytest.param(_delete("users.0.password"),
                  "users[0].password: required for a new user", id="new-user-password"),
     pytest.param(_set("users.0.password", "short"),
-                 "users[0].password: must be at least 8 characters", id="password-short"),
+                 "users[0].password: must be at least 12 characters", id="password-short"),
     pytest.param(_set("users.0.language", "de"),
                  "users[0].language: must be one of fr, en", id="language"),
     pytest.param(_set("users.0", "client@shop.example"),
