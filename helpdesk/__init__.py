@@ -43,6 +43,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     events.subscribe(close_breach)
 
     from helpdesk.accounts.views import bp as accounts_bp
+    from helpdesk.admin.views import bp as admin_bp
     from helpdesk.api.views import bp as api_bp
     from helpdesk.billing.views import bp as billing_bp
     from helpdesk.contracts.views import bp as contracts_bp
@@ -60,6 +61,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(billing_bp)
     app.register_blueprint(portal_bp)
     app.register_blueprint(reporting_bp)
+    app.register_blueprint(admin_bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)

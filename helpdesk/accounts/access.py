@@ -28,7 +28,8 @@ OVERSIGHT = frozenset({Role.TEAM_LEAD, Role.FINANCE, Role.ADMIN})
 OPERATIONS = frozenset({Role.TEAM_LEAD, Role.ADMIN})
 CLIENTS = frozenset({Role.CLIENT})
 # Who sees every user's API tokens and revokes any of them.
-TOKEN_ADMINS = frozenset({Role.ADMIN})
+ADMINS = frozenset({Role.ADMIN})
+TOKEN_ADMINS = ADMINS
 EVERYONE = frozenset(Role)
 
 

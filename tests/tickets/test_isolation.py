@@ -230,6 +230,8 @@ EVERY_ACCOUNT = {"anonymous": LOGIN, "client": 200, "finance": 200, "tech": 200,
                  "admin": 200}
 EVERY_ACCOUNT_ACTION = {"anonymous": LOGIN, "client": 302, "finance": 302, "tech": 302,
                         "lead": 302, "admin": 302}
+ADMIN_PAGE = {"anonymous": LOGIN, "client": 404, "finance": 404, "tech": 404, "lead": 404,
+              "admin": 200}
 CLIENT_PAGE = {"anonymous": LOGIN, "client": 200, "finance": 404, "tech": 404, "lead": 404,
                "admin": 404}
 
@@ -331,6 +333,7 @@ WEB_ACCESS = {
     "accounts.revoke_token": ("POST", "/account/tokens/{token}/revoke", {},
                               {"anonymous": LOGIN, "client": 302, "finance": 404, "tech": 404,
                                "lead": 404, "admin": 302}),
+    "admin.index": ("GET", "/admin/", None, ADMIN_PAGE),
     "accounts.all_tokens": ("GET", "/admin/tokens", None,
                             {"anonymous": LOGIN, "client": 404, "finance": 404, "tech": 404,
                              "lead": 404, "admin": 200}),

@@ -1,0 +1,1 @@
+"""The administration's forms, one module per area."""
