@@ -13,7 +13,7 @@ from flask import (
 from flask.blueprints import BlueprintSetupState
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_login import login_user
+from flask_login import current_user, login_user
 
 from helpdesk.accounts.access import (
     works_tickets,
@@ -61,6 +61,12 @@ def _signed_in_user(token: str) -> User | None:
     return user_for_session(token, now=now_utc(), limits=limits)
 
 
+@bp.before_app_request
+def _load_the_signed_in_user_first() -> None:
+    """Loading the session may write its last use and commit: done before any view runs, that
+    commit can never carry a view's half-made changes with it."""
+    if request.endpoint != "static":
+        current_user._get_current_object()
 
 
 def wait_message(error: TooManyAttempts) -> str:
