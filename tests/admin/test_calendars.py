@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
+from helpdesk.accounts.models import User
 from helpdesk.accounts.services import find_user
 from helpdesk.audit.models import AuditEntry
 from helpdesk.contracts.models import Calendar, Contract
@@ -279,3 +280,18 @@ def test_the_preview_across_the_spring_change_counts_wall_clock_hours(app, clien
     assert '<time datetime="2026-03-29T01:00:00+00:00" data-clock="GTI">' \
            '29 Mar 2026, 03:00 CEST</time>' in page
     assert "27 Mar 2026, 16:00 CET" in page
+
+
+def test_an_admin_reading_french_gets_the_form_errors_and_the_holidays_in_french(
+        app, client, world, clock):
+    clock.freeze(datetime(2026, 12, 21, 16, 0, tzinfo=UTC))
+    with app.app_context():
+        db.session.execute(sa.update(User).where(User.email == world.admin)
+                           .values(language="fr"))
+        db.session.commit()
+    token = _admin(app, client, world)
+    refused = client.post(NEW, data=_form(token, **{"windows-1-start": "11:00"}))
+    assert "Les plages 08:00–12:00 et 11:00–18:00 se chevauchent." in _errors_of(
+        refused.get_data(as_text=True), "windows-1-start")
+    page = client.get("/admin/calendars/biz-fr").get_data(as_text=True)
+    assert "jour férié : Noël" in page and "Aperçu : les quatre prochaines semaines" in page
