@@ -295,3 +295,13 @@ def test_an_admin_reading_french_gets_the_form_errors_and_the_holidays_in_french
         refused.get_data(as_text=True), "windows-1-start")
     page = client.get("/admin/calendars/biz-fr").get_data(as_text=True)
     assert "jour férié : Noël" in page and "Aperçu : les quatre prochaines semaines" in page
+
+
+def test_a_sample_the_preview_cannot_read_is_refused_at_its_field(app, client, world):
+    sign_in(app, client, world.admin)
+    response = client.get("/admin/calendars/biz-fr?start=tomorrow&gti=0&gtr=8")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Give a date and time" in _errors_of(page, "start")
+    assert "above 0" in _errors_of(page, "gti")
+    assert "data-day=" not in page
