@@ -28,6 +28,10 @@ def test_an_admin_creates_a_calendar_after_previewing_it(world, live_server, pag
     expect(page.get_by_role("button", name="Show its subdivisions")).to_be_hidden()
     page.locator("#subdiv").select_option("BY")
     page.locator("#windows-0-end").fill("12:00")
+    page.get_by_role("button", name="Add a window").click()  # the server adds it
+    expect(page.locator("#windows-7-day")).to_be_visible()
+    assert page.url.endswith("#windows")
+    expect(page.locator("#code")).to_have_value("support-de")
     page.locator("#windows-5-day").select_option("mon")
     page.locator("#windows-5-start").fill("14:00")
     page.locator("#windows-5-end").fill("18:00")
