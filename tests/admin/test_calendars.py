@@ -305,3 +305,12 @@ def test_a_sample_the_preview_cannot_read_is_refused_at_its_field(app, client, w
     assert "Give a date and time" in _errors_of(page, "start")
     assert "above 0" in _errors_of(page, "gti")
     assert "data-day=" not in page
+
+
+def test_a_form_sent_back_keeps_two_empty_rows_to_type_in(app, client, world):
+    token = _admin(app, client, world)
+    data = _form(token, code="no spaces", **{"windows-3-day": "mon", "windows-4-day": "mon",
+                                              "closures-1-first": "", "closures-2-first": ""})
+    page = client.post(NEW, data=data).get_data(as_text=True)
+    assert 'name="windows-4-day"' in page and 'name="windows-5-day"' not in page
+    assert 'name="closures-2-first"' in page and 'name="closures-3-first"' not in page

@@ -247,13 +247,21 @@ class CalendarForm(FlaskForm):
 
     # -- rows -----------------------------------------------------------------------------------
 
-    def add_blank_rows(self, windows: int = BLANK_ROWS, closures: int = BLANK_ROWS) -> None:
-        for _n in range(windows):
-            if len(self.windows) < MAX_ROWS:
-                self.windows.append_entry()
-        for _n in range(closures):
-            if len(self.closures) < MAX_ROWS:
-                self.closures.append_entry()
+    def add_row(self, rows: FieldList) -> None:
+        if len(rows) < MAX_ROWS:
+            rows.append_entry()
+
+    def top_up_blank_rows(self) -> None:
+        """Empty rows to type in at the end of each list, as many as a fresh form has: a form
+        sent back again and again keeps the same number."""
+        for rows in (self.windows, self.closures):
+            blank = 0
+            for row in reversed(rows.entries):
+                if not row.form.is_blank():
+                    break
+                blank += 1
+            for _n in range(BLANK_ROWS - blank):
+                self.add_row(rows)
 
     def remove_row(self, rows: FieldList, index: int) -> None:
         if 0 <= index < len(rows.entries):

@@ -116,9 +116,9 @@ def _rows_changed(form: CalendarForm, button: str | None) -> ResponseReturnValue
     """The form again with a row more or less, or the chosen country's subdivisions; nothing
     is checked or saved yet."""
     if button == "add_window":
-        form.add_blank_rows(windows=1, closures=0)
+        form.add_row(form.windows)
     elif button == "add_closure":
-        form.add_blank_rows(windows=0, closures=1)
+        form.add_row(form.closures)
     elif button in ("remove_window", "remove_closure"):
         rows = form.windows if button == "remove_window" else form.closures
         index = request.form.get(button, "")
@@ -133,7 +133,7 @@ def _editor(form: CalendarForm, *, status: int = 200, preview: dict[str, Any] | 
             blank_rows: bool = True) -> ResponseReturnValue:
     form.sample.form.fill(now_utc(), _zone_of(form))
     if blank_rows:
-        form.add_blank_rows()
+        form.top_up_blank_rows()
     return render_template("admin/calendars/form.html", form=form, existing=form.existing,
                            preview=preview, all_subdivisions=json.dumps(all_subdivisions()),
                            **_helpers()), status
