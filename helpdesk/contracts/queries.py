@@ -76,3 +76,9 @@ def calendar_uses() -> dict[str, CalendarUse]:
     for code, contract_id in by_availability:
         contracts.setdefault(code, set()).add(contract_id)
     return {code: CalendarUse(len(ids), priorities.get(code, 0)) for code, ids in contracts.items()}
+
+
+def calendar_versions(code: str) -> list[Calendar]:
+    """Every version of a calendar, the newest first."""
+    return list(db.session.scalars(sa.select(Calendar).where(Calendar.code == code)
+                                   .order_by(Calendar.version.desc())))

@@ -123,6 +123,10 @@ def test_editing_a_calendar_adds_a_version_that_the_contracts_using_it_take_up(a
     assert _calendar_audit(app) == [("biz-fr", "edit", "admin@provider.example"),
                                     ("CT-OTHER", "edit", "admin@provider.example"),
                                     ("CT-SHOP", "edit", "admin@provider.example")]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "saved as version 2" in page
+    assert re.search(r"Versions.*?<th scope=\"row\">2</th>.*?<th scope=\"row\">1</th>", page,
+                     re.S)
 
 
 def test_saving_a_calendar_unchanged_adds_no_version(app, client, world):

@@ -55,7 +55,8 @@ def calendar(code: str) -> ResponseReturnValue:
     preview = _preview(engine, sample) if sample.validate() else None
     status = 200 if preview is not None else 422
     return render_template("admin/calendars/calendar.html", calendar=row, engine=engine,
-                           sample=sample, preview=preview, **_helpers()), status
+                           versions=queries.calendar_versions(code), sample=sample,
+                           preview=preview, **_helpers()), status
 
 
 @bp.route("/calendars/new", methods=["GET", "POST"])
