@@ -232,6 +232,11 @@ EVERY_ACCOUNT_ACTION = {"anonymous": LOGIN, "client": 302, "finance": 302, "tech
                         "lead": 302, "admin": 302}
 ADMIN_PAGE = {"anonymous": LOGIN, "client": 404, "finance": 404, "tech": 404, "lead": 404,
               "admin": 200}
+ADMIN_ACTION = {"anonymous": LOGIN, "client": 404, "finance": 404, "tech": 404, "lead": 404,
+                "admin": 302}
+# A calendar open on Saturday mornings: saved, it is a new calendar or a new version.
+CALENDAR_FORM = {"action": "save", "timezone": "Europe/Paris", "windows-0-day": "sat",
+                 "windows-0-start": "09:00", "windows-0-end": "12:00"}
 CLIENT_PAGE = {"anonymous": LOGIN, "client": 200, "finance": 404, "tech": 404, "lead": 404,
                "admin": 404}
 
@@ -337,6 +342,12 @@ WEB_ACCESS = {
     "accounts.all_tokens": ("GET", "/admin/tokens", None,
                             {"anonymous": LOGIN, "client": 404, "finance": 404, "tech": 404,
                              "lead": 404, "admin": 200}),
+    "admin.calendars": ("GET", "/admin/calendars", None, ADMIN_PAGE),
+    "admin.calendar": ("GET", "/admin/calendars/biz-fr", None, ADMIN_PAGE),
+    "admin.new_calendar": ("POST", "/admin/calendars/new", CALENDAR_FORM | {"code": "new-cal"},
+                           ADMIN_ACTION),
+    "admin.edit_calendar": ("POST", "/admin/calendars/biz-fr/edit", CALENDAR_FORM,
+                            ADMIN_ACTION),
 }
 API_ACCESS = {
     "api.list_tickets": ("GET", "/api/v1/tickets", None,
