@@ -126,9 +126,13 @@ def _calendar_names(*terms: Terms | None) -> Callable[[int | None], str]:
 def _penalty(rule: dict[str, str] | None, currency: str) -> str:
     if rule is None:
         return _("none")
+    fixed, per_hour = Decimal(rule["fixed"]), Decimal(rule["percent_per_started_hour"])
+    if not per_hour:
+        return money(fixed, currency)
+    if not fixed:
+        return _("%(percent)s of the fee per started hour late", percent=percent(per_hour, 3))
     return _("%(amount)s + %(percent)s of the fee per started hour late",
-             amount=money(Decimal(rule["fixed"]), currency),
-             percent=percent(Decimal(rule["percent_per_started_hour"]), 3))
+             amount=money(fixed, currency), percent=percent(per_hour, 3))
 
 
 def _lines(terms: Terms | None, calendar: Callable[[int | None], str]) -> dict[str, tuple[str, str]]:

@@ -197,6 +197,22 @@ def test_a_priority_ticked_for_removal_is_left_out(app, admin, world):
         assert [p.code for p in contract.versions[0].priorities] == ["P1", "P3"]
 
 
+def test_a_warning_is_added_to_the_priority_whose_button_was_pressed(admin, world):
+    page = admin.get("/admin/contracts/CT-SHOP/edit").get_data(as_text=True)
+    fields = {**form_fields(page), "priorities-0-remove": "y"}
+
+    page = post(admin, "/admin/contracts/CT-SHOP/edit", fields,
+                add="threshold-1").get_data(as_text=True)
+
+    shown = form_fields(page)
+    [(row, code)] = [(name.removesuffix("-code"), value) for name, value in shown.items()
+                     if re.fullmatch(r"priorities-[0-9]+-code", name)]
+    assert code == "P3"
+    assert [value for name, value in shown.items()
+            if name.startswith(f"{row}-escalations-") and name.endswith("-at_percent")] == [
+        "50", "80", ""]
+
+
 # -- editing -------------------------------------------------------------------------------------
 
 

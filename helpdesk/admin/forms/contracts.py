@@ -83,7 +83,7 @@ class ThresholdForm(Form):
     at_percent = _text(_l("At % of the time allowed"), render_kw={"inputmode": "numeric"})
     notify = SelectField(_l("Notify"), validate_choice=False,
                          choices=[SelectChoice(t.value, NOTIFY_LABELS[t]) for t in NotifyTarget])
-    remove = BooleanField(_l("Remove this threshold"))
+    remove = BooleanField(_l("Remove this warning"))
 
     def is_blank(self) -> bool:
         return not self.at_percent.data
@@ -145,10 +145,8 @@ class ContractForm(FlaskForm):
         super().__init__(*args, **kwargs)
         # Errors about the list as a whole ("at least one priority"), shown above its rows.
         self.priorities_errors: list[str] = []
-        self.editing = False
 
-    def set_choices(self, *, organisations: list[tuple[str, str]], calendars: list[str],
-                    editing: bool) -> None:
+    def set_choices(self, *, organisations: list[tuple[str, str]], calendars: list[str]) -> None:
         choose = SelectChoice("", _l("Choose…"))
         self.organisation.choices = [choose] + [SelectChoice(code, label)
                                                 for code, label in organisations]
@@ -157,7 +155,6 @@ class ContractForm(FlaskForm):
             SelectChoice("", _l("24/7 in the contract's zone")), *calendar_choices]
         for entry in self.priorities.entries:
             entry.form.calendar.choices = [choose, *calendar_choices]
-        self.editing = editing
 
     # -- rows ------------------------------------------------------------------------------------
 

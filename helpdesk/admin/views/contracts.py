@@ -63,16 +63,15 @@ def contract_versions(reference: str) -> ResponseReturnValue:
                            history=contract_history(contract))
 
 
-def _choices(form: ContractForm, contract: Contract | None) -> None:
+def _choices(form: ContractForm) -> None:
     organisations = [(code, f"{name} ({code})") for code, name in db.session.execute(
         sa.select(Organisation.code, Organisation.name).order_by(Organisation.name))]
-    form.set_choices(organisations=organisations, calendars=queries.calendar_codes(),
-                     editing=contract is not None)
+    form.set_choices(organisations=organisations, calendars=queries.calendar_codes())
 
 
 def _page(form: ContractForm, contract: Contract | None, *, status: int = 200,
           **context: Any) -> ResponseReturnValue:
-    _choices(form, contract)
+    _choices(form)
     return render_template("admin/contracts/form.html", form=form, contract=contract,
                            credit_summary=credit_summary, **context), status
 
