@@ -11,10 +11,12 @@ import pytest
 import sqlalchemy as sa
 
 from helpdesk.accounts.services import find_user
+from helpdesk.admin.forms.contracts import clock_text, iso_duration
 from helpdesk.audit.models import AuditEntry
 from helpdesk.clock import now_utc
 from helpdesk.contracts.models import Contract, ContractVersion, Metric
 from helpdesk.extensions import db
+from helpdesk.sla.durations import parse_iso_duration
 from helpdesk.tickets import services
 from helpdesk.tickets.models import Outage, Ticket
 from tests.api.helpers import sign_in
@@ -155,6 +157,13 @@ def test_a_new_contract_cannot_take_the_reference_of_another(app, admin, world):
     assert "A contract has this reference already" in errors_of(
         response.get_data(as_text=True), "reference")
     assert versions(app, "CT-OTHER") == [1]
+
+
+@pytest.mark.parametrize(("typed", "seconds"), [
+    ("4:00", 14400), ("0:30", 1800), ("72:15", 260100), ("0:01:30", 90), ("PT2H", 7200)])
+def test_durations_are_typed_as_hours_and_minutes_and_shown_back_alike(typed, seconds):
+    assert parse_iso_duration(iso_duration(typed)).total_seconds() == seconds
+    assert clock_text(seconds) == (typed if ":" in typed else "2:00")
 
 
 # -- rows without JavaScript ---------------------------------------------------------------------
@@ -483,3 +492,14 @@ def test_what_if_says_which_dropped_priorities_no_longer_credit(admin, world, oc
 
     assert "no longer have priorities P1" in text(page)
     assert table_row(page, "Breach penalties") == "Breach penalties (3 breaches) €200.00 €0.00"
+
+
+def test_what_if_applies_a_lower_cap_and_no_vat(admin, world, october, clock):
+    clock.freeze(paris(2026, 11, 30, 10, 0))
+    _, page = edit(admin, {"credit_cap_percent": "20", "credits_subject_to_vat": ""})
+
+    # 200.00 + 100.00 = 300.00 is above a cap of 20 % × 1,000.00 = 200.00: −100.00; no VAT.
+    assert [table_row(page, heading) for heading in ("Cap", "Total excl. VAT", "VAT",
+                                                     "Total incl. VAT")] == [
+        "Cap €0.00 -€100.00", "Total excl. VAT €300.00 €200.00", "VAT €60.00 not subject",
+        "Total incl. VAT €360.00 €200.00"]
