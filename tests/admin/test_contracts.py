@@ -327,6 +327,11 @@ def test_bad_values_are_shown_at_each_field_and_change_nothing(app, admin, world
     }
     assert 'aria-describedby="monthly_fee-hint monthly_fee-errors"' in shown
     assert form_fields(shown)["monthly_fee"] == "lots"  # what was typed stays
+    summary = shown.split('class="notice error-summary"', 1)[1].split("</section>", 1)[0]
+    assert re.findall(r'<a href="#([^"]+)">', summary) == [
+        "monthly_fee", "vat_rate", "tiers-1-credit_percent",
+        "priorities-0-escalations-0-at_percent", "priorities-1-gti"]
+    assert "Priority 2 · GTI (time to intervene) : Write hours and minutes" in text(summary)
 
 
 def test_terms_that_contradict_each_other_are_shown_at_each_field(app, admin, world):

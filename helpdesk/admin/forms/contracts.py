@@ -258,6 +258,22 @@ class ContractForm(FlaskForm):
                 data[f"{metric}_percent"] = decimal_text(rule.percent_per_started_hour)
             self.priorities.append_entry(data)
 
+    def error_summary(self) -> list[tuple[str, str, str]]:
+        """(field id, where, message) of every error shown at a field, in the page's order, for
+        a summary at the top that links to each."""
+        found: list[tuple[str, str, str]] = []
+
+        def walk(form: Form, where: str) -> None:
+            for field in form:
+                if isinstance(field, FieldList):
+                    for position, entry in enumerate(field.entries, 1):
+                        walk(entry.form, f"{where}{_ROW_NAMES[field.short_name](position)} · ")
+                elif field.errors:
+                    found.extend((field.id, f"{where}{field.label.text}", str(message))
+                                 for message in field.errors)
+        walk(self, "")
+        return found
+
     def show_errors(self, errors: list[str], fields: "FieldMap") -> None:
         """Each `path: message` of the import under the field it names (the page's top for a
         path no field shows)."""
@@ -269,6 +285,11 @@ class ContractForm(FlaskForm):
                 self.form_errors.append(f"{path.removeprefix(PREFIX)}: {text}")
             else:
                 target.append(text)
+
+
+_ROW_NAMES = {"tiers": lambda n: _l("Tier %(num)s", num=n),
+              "priorities": lambda n: _l("Priority %(num)s", num=n),
+              "escalations": lambda n: _l("Warning %(num)s", num=n)}
 
 
 def _present(**values: str | None) -> dict[str, str]:
