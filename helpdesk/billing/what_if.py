@@ -9,10 +9,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
+import sqlalchemy as sa
+
 from helpdesk.billing.credits import CreditComputation, PenaltyRule, Terms, Tier, compute_credit
 from helpdesk.billing.inputs import NO_RULE, ContractMonth
+from helpdesk.billing.models import CreditNote
 from helpdesk.billing.services import preview
 from helpdesk.contracts.models import Contract
+from helpdesk.extensions import db
 from helpdesk.sla.calendar import Calendar as EngineCalendar
 
 
@@ -40,6 +44,7 @@ class MonthComparison:
     proposed: CreditComputation  # what the proposed terms would have credited
     # Priorities of the month's breaches that the proposed terms no longer have: no penalty.
     dropped_priorities: tuple[str, ...]
+    note: CreditNote | None  # the month's credit note, drafted or issued, if it was closed
 
 
 def compare_month(contract: Contract, month: str,
@@ -60,6 +65,10 @@ def compare_month(contract: Contract, month: str,
                         rule=proposed.rules.get((priced.input.priority_code, priced.input.metric),
                                                 NO_RULE))
                 for priced in inputs.breaches]
-    dropped = sorted({priced.input.priority_code for priced in inputs.breaches} - proposed.priority_codes)
+    dropped = sorted({priced.input.priority_code for priced in inputs.breaches}
+                     - proposed.priority_codes)
+    note = db.session.scalar(sa.select(CreditNote).where(CreditNote.contract_id == contract.id,
+                                                         CreditNote.month == month))
     return MonthComparison(month, inputs, current,
-                           compute_credit(terms, breaches, inputs.outages, month), tuple(dropped))
+                           compute_credit(terms, breaches, inputs.outages, month), tuple(dropped),
+                           note)

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from helpdesk.accounts.services import find_user
 from helpdesk.admin.forms.contracts import clock_text, iso_duration
 from helpdesk.audit.models import AuditEntry
+from helpdesk.billing.services import close_month
 from helpdesk.clock import now_utc
 from helpdesk.contracts.models import Contract, ContractVersion, Metric
 from helpdesk.extensions import db
@@ -20,7 +21,7 @@ from helpdesk.sla.durations import parse_iso_duration
 from helpdesk.tickets import services
 from helpdesk.tickets.models import Outage, Ticket
 from tests.api.helpers import sign_in
-from tests.billing.conftest import paris, sweep
+from tests.billing.conftest import paris, settings, sweep
 
 INPUT = re.compile(r"<input\b[^>]*>")
 SELECT = re.compile(r'<select\b[^>]*name="([^"]+)"[^>]*>(.*?)</select>', re.S)
@@ -480,6 +481,7 @@ def test_what_if_compares_last_months_credits_under_the_new_terms(admin, world, 
         "VAT €60.00 €52.00",
         "Total incl. VAT €360.00 €312.00",
     ]
+    assert "Credit note of October 2026: none" in text(page)
 
 
 def test_what_if_counts_the_open_tickets_that_keep_their_terms(admin, world, october, clock):
@@ -508,3 +510,16 @@ def test_what_if_applies_a_lower_cap_and_no_vat(admin, world, october, clock):
                                                      "Total incl. VAT")] == [
         "Cap €0.00 -€100.00", "Total excl. VAT €300.00 €200.00", "VAT €60.00 not subject",
         "Total incl. VAT €360.00 €200.00"]
+
+
+def test_what_if_names_the_months_credit_note_when_it_was_closed(app, admin, world, october,
+                                                                 clock):
+    clock.freeze(paris(2026, 11, 30, 10, 0))
+    with app.app_context():
+        close_month("2026-10", seller=settings().seller, at=now_utc(),
+                    contract_reference=world.contract)
+        db.session.commit()
+
+    _, page = edit(admin, {"monthly_fee": "2000.00"})
+
+    assert "Credit note of October 2026: draft €300.00" in text(page)
