@@ -118,7 +118,7 @@ class PriorityForm(Form):
 
 
 def _kept(rows: FieldList) -> list[Any]:
-    """The rows of a list that are neither ticked for removal nor left blank, as (entry, form)."""
+    """The rows of a list that are neither ticked for removal nor left blank."""
     return [entry for entry in rows.entries
             if not entry.form.remove.data and not entry.form.is_blank()]
 

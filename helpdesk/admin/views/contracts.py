@@ -8,17 +8,16 @@ import hashlib
 import json
 from typing import Any
 
-import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from helpdesk.accounts.models import Organisation
 from helpdesk.admin.contracts import (
     AUDIT_ACTION,
     contract_history,
     credit_summary,
+    organisation_choices,
     what_if,
 )
 from helpdesk.admin.forms.contracts import ContractForm
@@ -28,7 +27,6 @@ from helpdesk.contracts import queries
 from helpdesk.contracts.importer import apply_import
 from helpdesk.contracts.models import Contract
 from helpdesk.contracts.schema import validate_import
-from helpdesk.extensions import db
 from helpdesk.transaction import committed
 from helpdesk.web.errors import error_message
 
@@ -64,9 +62,7 @@ def contract_versions(reference: str) -> ResponseReturnValue:
 
 
 def _choices(form: ContractForm) -> None:
-    organisations = [(code, f"{name} ({code})") for code, name in db.session.execute(
-        sa.select(Organisation.code, Organisation.name).order_by(Organisation.name))]
-    form.set_choices(organisations=organisations, calendars=queries.calendar_codes())
+    form.set_choices(organisations=organisation_choices(), calendars=queries.calendar_codes())
 
 
 def _page(form: ContractForm, contract: Contract | None, *, status: int = 200,
