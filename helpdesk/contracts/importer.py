@@ -90,12 +90,12 @@ class _Calendars:
 
 
 def _apply_calendars(plan: ImportPlan, calendars: _Calendars, report: ImportReport, *,
-                     now: datetime, actor: User | None) -> set[str]:
+                     now: datetime, actor: User | None, action: str) -> set[str]:
     changed: set[str] = set()
     for given in plan.calendars:
         current = calendars.current(given.code)
         row = add_calendar_version(given.code, given.engine(), current=current, now=now,
-                                   actor=actor, action=AUDIT_ACTION)
+                                   actor=actor, action=action)
         if row is None:
             report.count("calendars", Outcome.UNCHANGED)
             continue
@@ -110,18 +110,20 @@ def _apply_calendars(plan: ImportPlan, calendars: _Calendars, report: ImportRepo
 
 
 def _apply_accounts(plan: ImportPlan, report: ImportReport, *, now: datetime,
-                    actor: User | None) -> None:
+                    actor: User | None, action: str) -> None:
     for organisation in plan.organisations:
         report.count("organisations", upsert_organisation(
             organisation.code, organisation.fields(), given=organisation.model_fields_set,
-            now=now, actor=actor, action=AUDIT_ACTION))
+            now=now, actor=actor, action=action))
     for user in plan.users:
         report.count("users", upsert_user(
             user.email, user.fields(), given=user.model_fields_set, password=user.password,
-            now=now, actor=actor, action=AUDIT_ACTION))
+            now=now, actor=actor, action=action))
 
 
-def _terms(given: ContractIn, calendar_id: Callable[[str], int]) -> ContractTerms:
+def contract_terms(given: ContractIn, calendar_id: Callable[[str], int]) -> ContractTerms:
+    """The terms of a contract of the document, calendars named by the id `calendar_id` gives
+    each code."""
     availability = None
     if given.availability is not None:
         wanted = given.availability
@@ -144,7 +146,7 @@ def _terms(given: ContractIn, calendar_id: Callable[[str], int]) -> ContractTerm
 
 
 def _apply_contracts(plan: ImportPlan, calendars: _Calendars, report: ImportReport, *,
-                     now: datetime, actor: User | None) -> None:
+                     now: datetime, actor: User | None, action: str) -> None:
     for given in plan.contracts:
         organisation = find_organisation(given.organisation)
         assert organisation is not None, given.organisation  # checked by validation
@@ -152,8 +154,8 @@ def _apply_contracts(plan: ImportPlan, calendars: _Calendars, report: ImportRepo
             given.reference, organisation=organisation, title=given.title,
             starts_on=given.starts_on, ends_on=given.ends_on,
             keep_ends_on="ends_on" not in given.model_fields_set,
-            terms=_terms(given, lambda code: calendars.stored(code).id),
-            now=now, actor=actor, action=AUDIT_ACTION)
+            terms=contract_terms(given, lambda code: calendars.stored(code).id),
+            now=now, actor=actor, action=action)
         if done.new_version is not None:
             report.contract_versions.append(NewVersion(
                 given.reference, done.new_version,
@@ -161,16 +163,20 @@ def _apply_contracts(plan: ImportPlan, calendars: _Calendars, report: ImportRepo
         report.count("contracts", done.outcome)
 
 
-def apply_import(plan: ImportPlan, *, now: datetime, actor: User | None = None) -> ImportReport:
-    """Write a validated plan: create or update by key; new versions for changed terms. Flushes."""
+def apply_import(plan: ImportPlan, *, now: datetime, actor: User | None = None,
+                 action: str = AUDIT_ACTION) -> ImportReport:
+    """Write a validated plan: create or update by key; new versions for changed terms. Flushes.
+
+    `action` names the change in the audit trail: an import, or a page that applies a piece of
+    the import document (the administration's contract form)."""
     report = ImportReport()
     calendars = _Calendars()
-    changed = _apply_calendars(plan, calendars, report, now=now, actor=actor)
-    _apply_accounts(plan, report, now=now, actor=actor)
-    _apply_contracts(plan, calendars, report, now=now, actor=actor)
+    changed = _apply_calendars(plan, calendars, report, now=now, actor=actor, action=action)
+    _apply_accounts(plan, report, now=now, actor=actor, action=action)
+    _apply_contracts(plan, calendars, report, now=now, actor=actor, action=action)
     refreshed = refresh_contracts(changed, current_calendar=calendars.stored,
                                   skip={c.reference for c in plan.contracts},
-                                  now=now, actor=actor, action=AUDIT_ACTION)
+                                  now=now, actor=actor, action=action)
     for contract in refreshed:
         report.count("contracts", Outcome.UPDATED)
         reason = "calendar " + ", ".join(

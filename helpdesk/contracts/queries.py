@@ -1,4 +1,5 @@
 """Reads of contracts, scoped to what the viewer may see, and of the calendars they use."""
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -82,3 +83,22 @@ def calendar_versions(code: str) -> list[Calendar]:
     """Every version of a calendar, the newest first."""
     return list(db.session.scalars(sa.select(Calendar).where(Calendar.code == code)
                                    .order_by(Calendar.version.desc())))
+
+
+def calendar_codes() -> list[str]:
+    """Every calendar's code, in order: what a contract's terms may name."""
+    return list(db.session.scalars(sa.select(Calendar.code).distinct().order_by(Calendar.code)))
+
+
+def current_calendar(code: str) -> Calendar | None:
+    """The newest version of a calendar: the one terms naming its code use from now on."""
+    return db.session.scalar(sa.select(Calendar).where(Calendar.code == code)
+                             .order_by(Calendar.version.desc()).limit(1))
+
+
+def calendars_by_id(ids: Iterable[int]) -> dict[int, Calendar]:
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    return {row.id: row for row in db.session.scalars(
+        sa.select(Calendar).where(Calendar.id.in_(wanted)))}

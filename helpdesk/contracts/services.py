@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from helpdesk.accounts.models import Organisation, User
 from helpdesk.audit.services import Outcome, diff, record_audit
+from helpdesk.contracts import queries
 from helpdesk.contracts.models import (
     WEEKDAYS,
     AvailabilityTier,
@@ -317,14 +318,8 @@ def add_calendar_version(code: str, engine: EngineCalendar, *, current: Calendar
     return row
 
 
-def current_calendar(code: str) -> Calendar | None:
-    """The newest version of calendar `code`, the one contracts are brought to."""
-    return db.session.scalar(sa.select(Calendar).where(Calendar.code == code)
-                             .order_by(Calendar.version.desc()).limit(1))
-
-
 def _stored_calendar(code: str) -> Calendar:
-    row = current_calendar(code)
+    row = queries.current_calendar(code)
     assert row is not None, code  # contracts only name calendars that exist
     return row
 
@@ -334,7 +329,7 @@ def save_calendar(code: str, engine: EngineCalendar, *, now: datetime, actor: Us
     """Calendar `code` defined as `engine`, as an import applies it: a new version when the hours
     changed, and the contracts using the calendar a new version with it, for tickets opened from
     now on. None when nothing changed."""
-    current = current_calendar(code)
+    current = queries.current_calendar(code)
     row = add_calendar_version(code, engine, current=current, now=now, actor=actor, action=action)
     if row is not None and current is not None:
         refresh_contracts({code}, current_calendar=_stored_calendar, skip=(), now=now,

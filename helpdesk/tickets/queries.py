@@ -9,7 +9,13 @@ from sqlalchemy.orm import selectinload
 
 from helpdesk.accounts.access import ASSIGNABLE, may_see_attachment, sees_every_organisation
 from helpdesk.accounts.models import Organisation, User
-from helpdesk.contracts.models import Calendar, EscalationThreshold, Priority
+from helpdesk.contracts.models import (
+    Calendar,
+    Contract,
+    ContractVersion,
+    EscalationThreshold,
+    Priority,
+)
 from helpdesk.db import MAX_ROW_ID, UTCDateTime
 from helpdesk.extensions import db
 from helpdesk.tickets.clocks import BREACH_LEVEL
@@ -356,3 +362,25 @@ def get_outage(ticket: Ticket, outage_id: int) -> Outage | None:
     if outage is None or outage.ticket_id != ticket.id:
         return None
     return outage
+
+
+@dataclass(frozen=True)
+class OpenTerms:
+    """How many open tickets of a contract were opened under one version and priority."""
+
+    version: int
+    priority_code: str
+    count: int
+
+
+def open_tickets_by_terms(contract: Contract) -> list[OpenTerms]:
+    """The open tickets of one contract, counted by the version and priority they keep; for the
+    people who administer contracts (every organisation's)."""
+    rows = db.session.execute(
+        sa.select(ContractVersion.version, Priority.code, sa.func.count(Ticket.id))
+        .join(ContractVersion, Ticket.contract_version_id == ContractVersion.id)
+        .join(Priority, Ticket.priority_id == Priority.id)
+        .where(Ticket.contract_id == contract.id, Ticket.status.in_(OPEN_STATUSES))
+        .group_by(ContractVersion.version, Priority.code, Priority.position)
+        .order_by(ContractVersion.version, Priority.position)).all()
+    return [OpenTerms(version, code, count) for version, code, count in rows]

@@ -150,7 +150,7 @@ def test_bad_input_is_shown_at_each_field_and_changes_nothing(app, client, world
     assert "Windows 08:00–12:00 and 11:00–18:00 overlap." in _errors_of(page, "windows-0-start")
     assert "overlap" in _errors_of(page, "windows-1-start")
     assert "“7h” is not a time" in _errors_of(page, "windows-2-end")
-    assert "Give a date such as 2026-01-31." in _errors_of(page, "closures-0-first")
+    assert "A date such as 2026-01-31." in _errors_of(page, "closures-0-first")
     assert 'aria-describedby="closures-0-first-errors"' in page
     assert _versions(app, "biz-fr") == [1]
     assert _calendar_audit(app) == []
@@ -179,7 +179,7 @@ def test_a_code_the_import_refuses_is_refused_at_the_code(app, client, world):
     token = _admin(app, client, world)
     response = client.post(NEW, data=_form(token, code="no spaces"))
     assert response.status_code == 422
-    assert "Use 1 to 64 letters" in _errors_of(response.get_data(as_text=True), "code")
+    assert "1 to 64 letters" in _errors_of(response.get_data(as_text=True), "code")
 
 
 def test_a_country_changed_without_script_is_checked_with_its_subdivision_on_saving(

@@ -103,6 +103,8 @@ FOREIGN_WEB = {
     "tickets.change_outage": [f"/tickets/{{shop}}/outages/{{outage}}/{change}"
                               for change in ("end", "correct", "delete")],
     "billing.contract_month": ["/billing/2026-10/{contract}"],
+    "admin.edit_contract": ["/admin/contracts/{contract}/edit"],
+    "admin.contract_versions": ["/admin/contracts/{contract}/history"],
 }
 FOREIGN_API = {
     "api.get_ticket": [("GET", "/api/v1/tickets/{shop}", None)],
@@ -339,6 +341,11 @@ WEB_ACCESS = {
                               {"anonymous": LOGIN, "client": 302, "finance": 404, "tech": 404,
                                "lead": 404, "admin": 302}),
     "admin.index": ("GET", "/admin/", None, ADMIN_PAGE),
+    "admin.contracts": ("GET", "/admin/contracts", None, ADMIN_PAGE),
+    # adding a row re-renders the form and saves nothing
+    "admin.new_contract": ("POST", "/admin/contracts/new", {"add": "priority"}, ADMIN_PAGE),
+    "admin.edit_contract": ("GET", "/admin/contracts/CT-SHOP/edit", None, ADMIN_PAGE),
+    "admin.contract_versions": ("GET", "/admin/contracts/CT-SHOP/history", None, ADMIN_PAGE),
     "accounts.all_tokens": ("GET", "/admin/tokens", None,
                             {"anonymous": LOGIN, "client": 404, "finance": 404, "tech": 404,
                              "lead": 404, "admin": 200}),

@@ -6,7 +6,6 @@ import's validation (`contracts.schema.validate_import`) judges it, and each of 
 `path: message` errors is put back under the field it names, in the reader's language.
 """
 import functools
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -24,6 +23,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, Field, FieldList, Form, FormField, SelectField, StringField
 from wtforms.validators import ValidationError
 
+from helpdesk.admin.forms.import_messages import translated
 from helpdesk.contracts.models import WEEKDAYS, Calendar
 from helpdesk.contracts.schema import CalendarIn, validate_import
 from helpdesk.sla.calendar import Calendar as EngineCalendar
@@ -93,56 +93,6 @@ def all_subdivisions() -> dict[str, list[tuple[str, str]]]:
 def day_choices() -> list[tuple[str, str]]:
     names = get_day_names("wide", locale=get_locale())
     return [(day, names[index].capitalize()) for index, day in enumerate(WEEKDAYS)]
-
-
-# -- the schema's messages in the reader's language ---------------------------------------------
-
-_MESSAGES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
-    (re.compile(r"required"), lambda m: _("Required.")),
-    (re.compile(r"must be 1 to (\d+) letters, digits, .*"),
-     lambda m: _("Use 1 to %(count)s letters, digits, “.”, “_” or “-”, starting with a letter "
-                 "or a digit.", count=m[1])),
-    (re.compile(r"unknown time zone '(.*)'"),
-     lambda m: _("Unknown time zone “%(zone)s”.", zone=m[1])),
-    (re.compile(r"must be an IANA time zone .*"),
-     lambda m: _("Choose a time zone such as Europe/Paris.")),
-    (re.compile(r"no opening window .*"),
-     lambda m: _("No opening window: add one, or choose 24/7.")),
-    (re.compile(r"a 24/7 calendar takes no .*"),
-     lambda m: _("A 24/7 calendar takes no windows, holidays or closures.")),
-    (re.compile(r"unknown country '(.*)' for public holidays"),
-     lambda m: _("No public holidays are known for “%(country)s”.", country=m[1])),
-    (re.compile(r"unknown subdivision '(.*)' of (.*)"),
-     lambda m: _("“%(subdivision)s” is not a subdivision of %(country)s: choose one of the "
-                 "list.", subdivision=m[1], country=m[2])),
-    (re.compile(r"must be a date such as .*"),
-     lambda m: _("Give a date such as 2026-01-31.")),
-    (re.compile(r"malformed time '', expected 'HH:MM'"),
-     lambda m: _("Give both the start and the end of the window.")),
-    (re.compile(r"malformed time '(.*)', expected 'HH:MM'"),
-     lambda m: _("“%(time)s” is not a time: write it as HH:MM, such as 08:30.", time=m[1])),
-    (re.compile(r"'(.*)' is not a time of day"),
-     lambda m: _("“%(time)s” is not a time of day.", time=m[1])),
-    (re.compile(r"a window cannot start at 24:00"),
-     lambda m: _("A window cannot start at 24:00.")),
-    (re.compile(r"window (\S+)–(\S+) must start before it ends .*"),
-     lambda m: _("%(start)s–%(end)s must start before it ends. A window does not cross "
-                 "midnight: split it, ending the first part at 24:00.", start=m[1], end=m[2])),
-    (re.compile(r"windows (\S+) and (\S+) overlap"),
-     lambda m: _("Windows %(first)s and %(second)s overlap.", first=m[1], second=m[2])),
-    (re.compile(r"must be at most (\d+) characters"),
-     lambda m: _("At most %(count)s characters.", count=m[1])),
-]
-
-
-def translate(message: str) -> str:
-    """A message of the import's validation as the reader's language says it; one the table
-    does not know stays as the import words it, rather than being lost."""
-    for pattern, words in _MESSAGES:
-        match = pattern.fullmatch(message)
-        if match:
-            return words(match)
-    return message
 
 
 # -- the form -----------------------------------------------------------------------------------
@@ -392,7 +342,7 @@ class _Targets:
         self.days: dict[str, list[WindowForm]] = {}
 
     def place(self, path: str, message: str) -> None:
-        text = translate(message)
+        text = translated(message)
         day = path.removeprefix("weekly.") if path.startswith("weekly.") else None
         if day in self.days:
             for field in self._day_fields(self.days[day], message):

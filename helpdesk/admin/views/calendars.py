@@ -27,7 +27,8 @@ from helpdesk.admin.forms.calendars import (
 from helpdesk.admin.views.blueprint import bp
 from helpdesk.clock import now_utc
 from helpdesk.contracts import queries
-from helpdesk.contracts.services import current_calendar, save_calendar
+from helpdesk.contracts.queries import current_calendar
+from helpdesk.contracts.services import save_calendar
 from helpdesk.extensions import db
 from helpdesk.formatting import format_instant, person_zone
 from helpdesk.sla.calendar import Calendar as EngineCalendar
