@@ -337,6 +337,7 @@ WEB_ACCESS = {
     "accounts.all_tokens": ("GET", "/admin/tokens", None,
                             {"anonymous": LOGIN, "client": 404, "finance": 404, "tech": 404,
                              "lead": 404, "admin": 200}),
+    "admin.audit": ("GET", "/admin/audit", None, ADMIN_PAGE),
     "admin.transfer": ("GET", "/admin/transfer", None, ADMIN_PAGE),
     "admin.export": ("GET", "/admin/transfer/export", None, ADMIN_PAGE),
     # no file sent: the form is shown again with its message
