@@ -438,6 +438,8 @@ def parse_document(raw: bytes) -> object:
         raise UnreadableDocument("not UTF-8 text") from None
     try:
         return json.loads(text)
+    except RecursionError:
+        raise UnreadableDocument("nested too deeply") from None
     except json.JSONDecodeError as error:
         raise UnreadableDocument(f"invalid JSON at line {error.lineno}, column {error.colno}: "
                                  f"{error.msg}") from None

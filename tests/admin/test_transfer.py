@@ -171,3 +171,9 @@ def test_the_page_is_in_french_for_a_french_admin(app, admin):
                                   "csrf_token": csrf_token(admin, "/admin/transfer")})
     page = admin.get("/admin/transfer").get_data(as_text=True)
     assert "Importer et exporter" in page
+
+
+def test_a_file_nested_too_deeply_is_refused(admin):
+    response = upload(admin, b"[" * 50_000 + b"]" * 50_000)
+    assert response.status_code == 422
+    assert "not a JSON document (nested too deeply)" in response.get_data(as_text=True)
