@@ -16,14 +16,14 @@ from helpdesk.accounts.tokens import (
 )
 from helpdesk.billing.cli import billing_cli
 from helpdesk.clock import now_utc
-from helpdesk.contracts.cli import import_command
+from helpdesk.contracts.cli import export_command, import_command
 from helpdesk.demo.cli import demo_command
 from helpdesk.errors import DomainError
 from helpdesk.escalation.cli import sla_cli
 from helpdesk.extensions import db
 from helpdesk.web.translations_cli import translations_cli
 
-helpdesk_cli = AppGroup("helpdesk", help="Set up the helpdesk: import, demo data, API tokens.")
+helpdesk_cli = AppGroup("helpdesk", help="Set up the helpdesk: import, export, demo data, API tokens.")
 
 
 @helpdesk_cli.command("create-api-token")
@@ -74,6 +74,7 @@ def revoke_api_token_command(prefix: str) -> None:
 # The command's first name, kept for the scripts that use it.
 helpdesk_cli.add_command(create_api_token_command, "token")
 helpdesk_cli.add_command(import_command)
+helpdesk_cli.add_command(export_command)
 helpdesk_cli.add_command(demo_command)
 
 

@@ -99,7 +99,8 @@ def _user_fields(user: User) -> UserFields:
 def upsert_user(email: str, fields: UserFields, *, given: Collection[str], password: str | None,
                 now: datetime, actor: User | None, action: str) -> Outcome:
     """Create the user `email`, or set on it the `fields` named in `given` (it keeps the others)
-    and `password` unless None. Audited when anything changed, the password never shown."""
+    and `password` unless None. A user created without a password cannot sign in until they
+    choose one (password reset). Audited when anything changed, the password never shown."""
     row = find_user(email)
     before: dict[str, Any] = {} if row is None else dict(_user_fields(row))
     after = {**before, **{name: value for name, value in fields.items()
@@ -114,6 +115,9 @@ def upsert_user(email: str, fields: UserFields, *, given: Collection[str], passw
     created = row is None
     if row is None:
         row = User(email=email, created_at=now)
+        if password is None:
+            # A password nobody knows: the person chooses theirs through the reset link.
+            row.set_password(secrets.token_urlsafe(32))
     if password is not None and "password" in changes:
         row.set_password(password)
     row.name = after["name"]

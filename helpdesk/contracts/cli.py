@@ -1,4 +1,5 @@
-"""`flask helpdesk import FILE.json` (registered in helpdesk/cli.py)."""
+"""`flask helpdesk import FILE.json` and `flask helpdesk export FILE.json` (registered in
+helpdesk/cli.py)."""
 import json
 from pathlib import Path
 
@@ -6,24 +7,21 @@ import click
 from flask.cli import with_appcontext
 
 from helpdesk.clock import now_utc
+from helpdesk.contracts.exporter import export_document
 from helpdesk.contracts.importer import apply_import
-from helpdesk.contracts.schema import validate_import
+from helpdesk.contracts.schema import UnreadableDocument, parse_document, validate_import
 from helpdesk.extensions import db
 
 
 def _read_document(path: Path) -> object:
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise click.ClickException(f"{path}: not UTF-8 text") from None
+        raw = path.read_bytes()
     except OSError as error:
         raise click.ClickException(f"{path}: cannot be read ({error.strerror})") from None
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise click.ClickException(
-            f"{path}: invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}"
-        ) from None
+        return parse_document(raw)
+    except UnreadableDocument as error:
+        raise click.ClickException(f"{path}: {error}") from None
 
 
 @click.command("import")
@@ -47,3 +45,19 @@ def import_command(path: Path) -> None:
     for line in report.lines():
         click.echo(line)
 
+
+
+@click.command("export")
+@click.argument("path", metavar="FILE.json", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def export_command(path: Path) -> None:
+    """Write calendars, organisations, users (without passwords) and contracts with their
+    current terms to FILE.json, in the import format: importing it back changes nothing."""
+    document = export_document()
+    try:
+        path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n",
+                        encoding="utf-8")
+    except OSError as error:
+        raise click.ClickException(f"{path}: cannot be written ({error.strerror})") from None
+    click.echo(", ".join(f"{len(items)} {name}" for name, items in document.items())
+               + f" written to {path}")

@@ -8,6 +8,7 @@ database, never writes it.
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
@@ -425,6 +426,25 @@ def _raw_keys(items: object, key: str) -> set[str]:
     return {item[key] for item in items if isinstance(item, dict) and isinstance(item.get(key), str)}
 
 
+class UnreadableDocument(ValueError):
+    """The bytes given are not a JSON document: the message says where and why."""
+
+
+def parse_document(raw: bytes) -> object:
+    """The JSON value of an import file's bytes, before `validate_import` checks it."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UnreadableDocument("not UTF-8 text") from None
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise UnreadableDocument("nested too deeply") from None
+    except json.JSONDecodeError as error:
+        raise UnreadableDocument(f"invalid JSON at line {error.lineno}, column {error.colno}: "
+                                 f"{error.msg}") from None
+
+
 def validate_import(data: object) -> tuple[ImportPlan | None, list[str]]:
     """Check a whole import document. Returns (plan, []) or (None, ["path: message", ...]).
 
@@ -519,8 +539,6 @@ def _check_user(user: UserIn, prefix: str, known: _Known) -> list[str]:
         has_organisation = existing.organisation_id is not None
     if user.role == Role.CLIENT and not has_organisation:
         errors.append(f"{prefix}.organisation: required for a client user")
-    if existing is None and user.password is None:
-        errors.append(f"{prefix}.password: required for a new user")
     return errors
 
 

@@ -328,3 +328,13 @@ def test_existing_client_keeps_its_organisation_when_the_file_omits_it(app, worl
         assert errors == []
 
 
+
+
+def test_new_user_without_a_password_is_created_unable_to_sign_in_until_they_choose_one(app):
+    document = example()
+    del document["users"][0]["password"]
+    with app.app_context():
+        report = imported(document)
+        assert report.counts["users"].created == 1
+        assert authenticate("client@shop.example", PASSWORD, now=now_utc()) is None
+        assert "password" not in audit("user", "client@shop.example")[-1].changes

@@ -177,8 +177,6 @@ BAD_VALUES = [
                  "users[0].email: not a valid e-mail address", id="email"),
     pytest.param(_set("users.0.organisation", None),
                  "users[0].organisation: required for a client user", id="client-without-org"),
-    pytest.param(_delete("users.0.password"),
-                 "users[0].password: required for a new user", id="new-user-password"),
     pytest.param(_set("users.0.password", "short"),
                  "users[0].password: must be at least 12 characters", id="password-short"),
     pytest.param(_set("users.0.language", "de"),

@@ -355,6 +355,13 @@ WEB_ACCESS = {
                            ADMIN_ACTION),
     "admin.edit_calendar": ("POST", "/admin/calendars/biz-fr/edit", CALENDAR_FORM,
                             ADMIN_ACTION),
+    "admin.audit": ("GET", "/admin/audit", None, ADMIN_PAGE),
+    "admin.transfer": ("GET", "/admin/transfer", None, ADMIN_PAGE),
+    "admin.export": ("GET", "/admin/transfer/export", None, ADMIN_PAGE),
+    # no file sent: the form is shown again with its message
+    "admin.import_document": ("POST", "/admin/transfer", {},
+                              {"anonymous": LOGIN, "client": 404, "finance": 404, "tech": 404,
+                               "lead": 404, "admin": 422}),
 }
 API_ACCESS = {
     "api.list_tickets": ("GET", "/api/v1/tickets", None,
