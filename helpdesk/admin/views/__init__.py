@@ -1,7 +1,7 @@
 """The administration pages: one blueprint under /admin, for admins only, its routes grouped
 by area."""
-from helpdesk.admin.views import home
+from helpdesk.admin.views import home, organisations, users
 from helpdesk.admin.views.blueprint import bp
 
 # Imported for the routes they add to the blueprint.
-__all__ = ["bp", "home"]
+__all__ = ["bp", "home", "organisations", "users"]
