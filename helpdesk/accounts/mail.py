@@ -35,9 +35,8 @@ def _body(mail: AccountMail, *, base_url: str, reset_lifetime: timedelta,
     base = base_url.rstrip("/")
     if mail.kind == AccountMailKind.INVITATION:
         return gettext("Your helpdesk account is ready"), [
-            gettext("An account on the helpdesk has been opened for you (%(email)s). Through "
-                    "it you open tickets and follow them and the service levels of your "
-                    "contract.", email=user.email),
+            gettext("An account on the helpdesk has been opened for you: %(email)s.",
+                    email=user.email),
             "",
             gettext("Choose your password here, before %(until)s:", until=invitation_ends),
             f"{base}{invitation_path(mail.secret or '')}",

@@ -8,9 +8,10 @@ import sqlalchemy as sa
 from helpdesk.accounts.models import ApiToken, Organisation, OrganisationKind, UserSession
 from helpdesk.accounts.services import find_organisation, find_user
 from helpdesk.audit.models import AuditEntry
+from helpdesk.errors import DomainError
 from helpdesk.extensions import db
 from tests import factories
-from tests.api.helpers import api_token, sign_in
+from tests.api.helpers import api_token, open_ticket, sign_in
 from tests.conftest import csrf_token, login
 
 FORM = {"code": "acme", "name": "ACME Industries SA", "kind": "client",
@@ -206,6 +207,14 @@ def test_the_providers_own_organisation_cannot_be_archived(app, admin):
     _archive(admin, "provider")
     assert _organisations(app)["provider"][5] is None
     assert _audit(app, "provider") == []
+
+
+def test_staff_cannot_open_a_ticket_under_an_archived_organisations_contract(app, admin,
+                                                                             world):
+    _archive(admin, "other")
+    with pytest.raises(DomainError, match="no ticket can be opened"):
+        open_ticket(app, requester=world.tech, contract="CT-OTHER")
+    open_ticket(app, requester=world.tech, contract="CT-SHOP")
 
 
 def test_an_archived_organisation_is_offered_for_no_new_user(admin):
