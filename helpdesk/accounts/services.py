@@ -325,15 +325,15 @@ def check_new_password(password: str, *, email: str) -> None:
 
 
 def set_new_password(user: User, password: str, *, now: datetime, actor: User | None,
-                     action: str, tell_owner: bool = True) -> None:
+                     action: str) -> None:
     """Change the password; every session and token of the user ends with the old one. The
-    owner is told by mail unless they are choosing their first."""
+    owner is told by mail, unless it is the first they choose (after an invitation)."""
     check_new_password(password, email=user.email)
     first = not is_usable(user.password_hash)
     user.set_password(password)
     revoke_access(user, now=now)
     throttle.forget(throttle.account_key(user.email))
-    if tell_owner:
+    if not first:
         queue_account_mail(user, AccountMailKind.PASSWORD_CHANGED, now=now)
     record_audit(actor=actor, now=now, entity="user", entity_id=user.email, action=action,
                  changes={"password": ["(none)" if first else "(hidden)", "(changed)"]})
@@ -478,6 +478,5 @@ def user_for_invitation(token: str, *, now: datetime, secret_key: str,
 def accept_invitation(token: str, new: str, *, now: datetime, secret_key: str,
                       max_age: timedelta) -> User:
     user = user_for_invitation(token, now=now, secret_key=secret_key, max_age=max_age)
-    set_new_password(user, new, now=now, actor=user, action="invitation_accepted",
-                     tell_owner=False)
+    set_new_password(user, new, now=now, actor=user, action="invitation_accepted")
     return user
