@@ -149,6 +149,13 @@ def test_an_invalid_edit_changes_nothing(app, admin):
     assert _organisations(app) == before
 
 
+def test_the_organisation_page_leads_to_its_users(admin):
+    page = admin.get("/admin/organisations/shop").get_data(as_text=True)
+    assert 'href="/admin/users?organisation=shop&amp;standing=all"' in page
+    users = admin.get("/admin/users?organisation=shop&standing=all").get_data(as_text=True)
+    assert "Claire Client" in users and "Oscar Other" not in users
+
+
 def test_an_unknown_organisation_is_not_found(admin):
     assert admin.get("/admin/organisations/nowhere").status_code == 404
 
