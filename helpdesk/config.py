@@ -147,6 +147,9 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         "SESSION_IDLE_MINUTES": int(env.get("SESSION_IDLE_MINUTES", str(12 * 60))),
         "SESSION_MAX_DAYS": int(env.get("SESSION_MAX_DAYS", "30")),
         "PASSWORD_RESET_MINUTES": int(env.get("PASSWORD_RESET_MINUTES", "30")),
+        # An invitation's link to choose a first password works this long: a newcomer may
+        # read the mail days after an administrator created the account.
+        "INVITATION_DAYS": int(env.get("INVITATION_DAYS", "7")),
         # Printed on credit notes as the issuer; the issue date (and so the numbering year) is
         # the date in BILLING_TIMEZONE.
         "SELLER_NAME": env.get("SELLER_NAME", "Helpdesk Services SAS"),

@@ -1,4 +1,4 @@
-"""Mail about the account itself: a reset link, a changed password, a lock.
+"""Mail about the account itself: an invitation, a reset link, a changed password, a lock.
 
 Worded when sent, in the owner's language and zone, like escalations. A reset link is built on
 BASE_URL, never on the Host of the request that asked for it: a forged Host cannot turn the
@@ -25,10 +25,25 @@ def reset_path(token: str) -> str:
     return f"/password/reset/{token}"
 
 
+def invitation_path(token: str) -> str:
+    return f"/invitation/{token}"
+
+
 def _body(mail: AccountMail, *, base_url: str, reset_lifetime: timedelta,
-          local: str | None) -> tuple[str, list[str]]:
+          local: str | None, invitation_ends: str) -> tuple[str, list[str]]:
     user = mail.user
     base = base_url.rstrip("/")
+    if mail.kind == AccountMailKind.INVITATION:
+        return gettext("Your helpdesk account is ready"), [
+            gettext("An account on the helpdesk has been opened for you: %(email)s.",
+                    email=user.email),
+            "",
+            gettext("Choose your password here, before %(until)s:", until=invitation_ends),
+            f"{base}{invitation_path(mail.secret or '')}",
+            "",
+            gettext("The link works once. If you did not expect this mail, ignore it: no "
+                    "one can sign in to the account until a password is chosen."),
+        ]
     if mail.kind == AccountMailKind.PASSWORD_RESET:
         return gettext("Reset your helpdesk password"), [
             gettext("Someone, probably you, asked to reset the password of your helpdesk "
@@ -60,14 +75,18 @@ def _body(mail: AccountMail, *, base_url: str, reset_lifetime: timedelta,
 
 
 def compose(mail: AccountMail, *, now: datetime, mail_from: str, base_url: str, domain: str,
-            reset_lifetime: timedelta) -> EmailMessage:
+            reset_lifetime: timedelta, invitation_lifetime: timedelta) -> EmailMessage:
     user = mail.user
     language = mail_language(user)
+    zone = person_zone(user.timezone)
     local = None if mail.until is None else format_instant(
-        mail.until, "datetime", zone=person_zone(user.timezone), locale=language)
+        mail.until, "datetime", zone=zone, locale=language)
+    # The link was signed when the mail was queued.
+    invitation_ends = format_instant(mail.created_at + invitation_lifetime, "datetime",
+                                     zone=zone, locale=language)
     with force_locale(language):
         subject, lines = _body(mail, base_url=base_url, reset_lifetime=reset_lifetime,
-                               local=local)
+                               local=local, invitation_ends=invitation_ends)
         lines = [gettext("Hello %(name)s,", name=user.name), "", *lines, "",
                  gettext("— Helpdesk")]
     message = EmailMessage()
@@ -87,9 +106,10 @@ def claim_next(*, now: datetime) -> AccountMail | None:
 
 
 def deliver(mail: AccountMail, transport: Transport, *, now: datetime, mail_from: str,
-            base_url: str, domain: str, reset_lifetime: timedelta) -> bool:
+            base_url: str, domain: str, reset_lifetime: timedelta,
+            invitation_lifetime: timedelta) -> bool:
     message = compose(mail, now=now, mail_from=mail_from, base_url=base_url, domain=domain,
-                      reset_lifetime=reset_lifetime)
+                      reset_lifetime=reset_lifetime, invitation_lifetime=invitation_lifetime)
     if not hand_over(mail, message, transport, now=now):
         return False
     mail.state = AccountMailState.SENT

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpdesk.accounts.access import works_tickets
-from helpdesk.accounts.passwords import hash_password, verify_password
+from helpdesk.accounts.passwords import hash_password, is_usable, verify_password
 from helpdesk.accounts.roles import Role
 from helpdesk.accounts.scopes import Scope
 from helpdesk.clock import now_utc
@@ -35,8 +35,15 @@ class Organisation(db.Model):
     company_id: Mapped[str] = mapped_column(sa.String(64), default="")
     vat_number: Mapped[str] = mapped_column(sa.String(64), default="")
     created_at: Mapped[datetime] = mapped_column(default=now_utc)
+    # An archived client is kept for its tickets and credit notes, but its people no longer
+    # sign in and it is offered for no new user or contract.
+    archived_at: Mapped[datetime | None]
 
     users: Mapped[list["User"]] = relationship(back_populates="organisation")
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
 
     def __repr__(self) -> str:
         return f"<Organisation {self.code}>"
@@ -79,6 +86,11 @@ class User(db.Model):
         return verify_password(self.password_hash, password)
 
     @property
+    def has_password(self) -> bool:
+        """False while an invited user has not chosen one."""
+        return is_usable(self.password_hash)
+
+    @property
     def has_two_factor(self) -> bool:
         return self.totp_enabled_at is not None
 
@@ -97,7 +109,7 @@ class User(db.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.is_active_account
+        return self.is_active_account and not (self.organisation and self.organisation.is_archived)
 
     @property
     def is_anonymous(self) -> bool:
@@ -177,6 +189,7 @@ class AccountMailKind(StrEnum):
     PASSWORD_RESET = "password_reset"
     PASSWORD_CHANGED = "password_changed"
     ACCOUNT_LOCKED = "account_locked"
+    INVITATION = "invitation"
 
 
 class AccountMailState(StrEnum):

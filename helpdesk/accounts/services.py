@@ -5,6 +5,7 @@ import secrets
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any, TypedDict
 
 import sqlalchemy as sa
@@ -23,9 +24,15 @@ from helpdesk.accounts.models import (
     UserSession,
     token_digest,
 )
-from helpdesk.accounts.passwords import MAX_LENGTH, MIN_LENGTH, needs_rehash
+from helpdesk.accounts.passwords import (
+    MAX_LENGTH,
+    MIN_LENGTH,
+    is_usable,
+    needs_rehash,
+    unusable_password,
+)
 from helpdesk.audit.services import Outcome, diff, record_audit
-from helpdesk.errors import DomainError, NotFound
+from helpdesk.errors import Conflict, DomainError, NotFound
 from helpdesk.extensions import db
 
 
@@ -76,6 +83,34 @@ def upsert_organisation(code: str, fields: OrganisationFields, *, given: Collect
     return Outcome.UPDATED if before else Outcome.CREATED
 
 
+def archive_organisation(organisation: Organisation, *, now: datetime,
+                         actor: User | None) -> None:
+    """A client that left: kept with its tickets and credit notes, but its people are signed
+    out and sign in no more (`User.is_active`), and it is offered for nothing new."""
+    if organisation.kind == OrganisationKind.INTERNAL:
+        raise DomainError("The provider's own organisation cannot be archived.")
+    if organisation.is_archived:
+        raise Conflict("%(code)s is already archived.", code=organisation.code)
+    organisation.archived_at = now
+    for user in organisation.users:
+        revoke_access(user, now=now)
+    db.session.flush()
+    record_audit(actor=actor, now=now, entity="organisation", entity_id=organisation.code,
+                 action="archive", changes=diff({"archived_at": None}, {"archived_at": now}))
+
+
+def restore_organisation(organisation: Organisation, *, now: datetime,
+                         actor: User | None) -> None:
+    """Undo an archive: its active users may sign in again."""
+    if not organisation.is_archived:
+        raise Conflict("%(code)s is not archived.", code=organisation.code)
+    changes = diff({"archived_at": organisation.archived_at}, {"archived_at": None})
+    organisation.archived_at = None
+    db.session.flush()
+    record_audit(actor=actor, now=now, entity="organisation", entity_id=organisation.code,
+                 action="restore", changes=changes)
+
+
 class UserFields(TypedDict):
     name: str
     role: Role
@@ -120,6 +155,9 @@ def upsert_user(email: str, fields: UserFields, *, given: Collection[str], passw
             row.set_password(secrets.token_urlsafe(32))
     if password is not None and "password" in changes:
         row.set_password(password)
+    elif created:
+        # Until its owner chooses one through an invitation (`invite_user`).
+        row.password_hash = unusable_password()
     row.name = after["name"]
     row.role = after["role"]
     row.organisation = organisation
@@ -134,6 +172,21 @@ def upsert_user(email: str, fields: UserFields, *, given: Collection[str], passw
     record_audit(actor=actor, now=now, entity="user", entity_id=row.email, action=action,
                  changes=changes)
     return Outcome.CREATED if created else Outcome.UPDATED
+
+
+def update_user(user: User, fields: UserFields, *, now: datetime, actor: User) -> Outcome:
+    """An administrator's change to someone's account; their own role and activity stay, so
+    that nobody locks the administration out by mistake."""
+    if user.id == actor.id and (fields["role"] != user.role or not fields["active"]):
+        raise DomainError("You cannot change your own role or deactivate yourself: ask "
+                          "another administrator.")
+    return upsert_user(user.email, fields, given=fields.keys(), password=None, now=now,
+                       actor=actor, action="update")
+
+
+def set_user_active(user: User, active: bool, *, now: datetime, actor: User) -> Outcome:
+    """Deactivate (every session and token ends) or reactivate an account."""
+    return update_user(user, {**_user_fields(user), "active": active}, now=now, actor=actor)
 
 
 class TooManyAttempts(DomainError):
@@ -213,7 +266,7 @@ def user_for_session(token: str, *, now: datetime, limits: SessionLimits) -> Use
     # Every signed-in request asks: the session and its user come in one query.
     row = db.session.scalar(
         sa.select(UserSession).where(UserSession.token_hash == token_digest(token))
-        .options(joinedload(UserSession.user))
+        .options(joinedload(UserSession.user).joinedload(User.organisation))
     )
     if row is None or not row.user.is_active:
         return None
@@ -277,14 +330,17 @@ def check_new_password(password: str, *, email: str) -> None:
 
 def set_new_password(user: User, password: str, *, now: datetime, actor: User | None,
                      action: str) -> None:
-    """Change the password; every session and token of the user ends with the old one."""
+    """Change the password; every session and token of the user ends with the old one. The
+    owner is told by mail, unless it is the first they choose (after an invitation)."""
     check_new_password(password, email=user.email)
+    first = not is_usable(user.password_hash)
     user.set_password(password)
     revoke_access(user, now=now)
     throttle.forget(throttle.account_key(user.email))
-    queue_account_mail(user, AccountMailKind.PASSWORD_CHANGED, now=now)
+    if not first:
+        queue_account_mail(user, AccountMailKind.PASSWORD_CHANGED, now=now)
     record_audit(actor=actor, now=now, entity="user", entity_id=user.email, action=action,
-                 changes={"password": ["(hidden)", "(changed)"]})
+                 changes={"password": ["(none)" if first else "(hidden)", "(changed)"]})
 
 
 def change_password(user: User, current: str, new: str, *, now: datetime) -> None:
@@ -293,19 +349,51 @@ def change_password(user: User, current: str, new: str, *, now: datetime) -> Non
     set_new_password(user, new, now=now, actor=user, action="password_changed")
 
 
-def _reset_serializer(secret_key: str, *, now: datetime) -> URLSafeTimedSerializer:
-    """Signs and reads reset links on the application's clock, not the machine's."""
+RESET_SALT = "helpdesk.password-reset"
+INVITATION_SALT = "helpdesk.invitation"
+
+
+def _link_serializer(secret_key: str, *, now: datetime, salt: str) -> URLSafeTimedSerializer:
+    """Signs and reads mailed links on the application's clock, not the machine's; the salt
+    keeps a reset link from passing for an invitation and the other way round."""
 
     class SignedAt(TimestampSigner):
         def get_timestamp(self) -> int:
             return int(now.timestamp())
 
-    return URLSafeTimedSerializer(secret_key, salt="helpdesk.password-reset", signer=SignedAt)
+    return URLSafeTimedSerializer(secret_key, salt=salt, signer=SignedAt)
 
 
 def _password_fingerprint(user: User) -> str:
-    """Changes with the password, so a reset link works once and dies with the old password."""
+    """Changes with the password, so a link works once and dies with the old password."""
     return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def _signed_link(user: User, *, now: datetime, secret_key: str, salt: str) -> str:
+    return _link_serializer(secret_key, now=now, salt=salt).dumps(
+        {"user": user.id, "password": _password_fingerprint(user)})
+
+
+class _Refused(StrEnum):
+    EXPIRED = "expired"
+    INVALID = "invalid"
+    USED = "used"
+
+
+def _user_for_link(token: str, *, now: datetime, secret_key: str, salt: str,
+                   max_age: timedelta) -> User | _Refused:
+    try:
+        claims = _link_serializer(secret_key, now=now, salt=salt).loads(
+            token, max_age=int(max_age.total_seconds()))
+    except SignatureExpired:
+        return _Refused.EXPIRED
+    except BadSignature:
+        return _Refused.INVALID
+    user = db.session.get(User, claims.get("user")) if isinstance(claims, dict) else None
+    if (user is None or not user.is_active
+            or claims.get("password") != _password_fingerprint(user)):
+        return _Refused.USED
+    return user
 
 
 def request_password_reset(email: str, *, now: datetime, address: str,
@@ -322,23 +410,19 @@ def request_password_reset(email: str, *, now: datetime, address: str,
     if user is None or not user.is_active:
         throttle.fail(throttle.address_key(address), throttle.ADDRESS, now=now)
         return
-    token = _reset_serializer(secret_key, now=now).dumps(
-        {"user": user.id, "password": _password_fingerprint(user)})
+    token = _signed_link(user, now=now, secret_key=secret_key, salt=RESET_SALT)
     queue_account_mail(user, AccountMailKind.PASSWORD_RESET, now=now, secret=token)
 
 
 def user_for_reset(token: str, *, now: datetime, secret_key: str, max_age: timedelta) -> User:
     """The user a reset link is for, while it is fresh and its password unchanged."""
-    try:
-        claims = _reset_serializer(secret_key, now=now).loads(
-            token, max_age=int(max_age.total_seconds()))
-    except SignatureExpired:
-        raise DomainError("This reset link has expired. Ask for a new one.") from None
-    except BadSignature:
-        raise DomainError("This reset link is not valid. Ask for a new one.") from None
-    user = db.session.get(User, claims.get("user")) if isinstance(claims, dict) else None
-    if (user is None or not user.is_active
-            or claims.get("password") != _password_fingerprint(user)):
+    user = _user_for_link(token, now=now, secret_key=secret_key, salt=RESET_SALT,
+                          max_age=max_age)
+    if user == _Refused.EXPIRED:
+        raise DomainError("This reset link has expired. Ask for a new one.")
+    if user == _Refused.INVALID:
+        raise DomainError("This reset link is not valid. Ask for a new one.")
+    if not isinstance(user, User):
         raise DomainError("This reset link has already been used. Ask for a new one.")
     return user
 
@@ -347,4 +431,56 @@ def reset_password(token: str, new: str, *, now: datetime, secret_key: str,
                    max_age: timedelta) -> User:
     user = user_for_reset(token, now=now, secret_key=secret_key, max_age=max_age)
     set_new_password(user, new, now=now, actor=user, action="password_reset")
+    return user
+
+
+def invite_user(email: str, fields: UserFields, *, now: datetime, actor: User | None,
+                secret_key: str) -> User:
+    """Create the user `email` without a password and mail them a link to choose one."""
+    if find_user(email) is not None:
+        raise DomainError("A user with this e-mail address already exists.", field="email")
+    upsert_user(email, fields, given=fields.keys(), password=None, now=now, actor=actor,
+                action="create")
+    user = find_user(email)
+    assert user is not None  # just created
+    send_invitation(user, now=now, actor=actor, secret_key=secret_key)
+    return user
+
+
+def send_invitation(user: User, *, now: datetime, actor: User | None, secret_key: str) -> None:
+    """Mail the link to choose a first password; sent again, it seals the links sent before."""
+    if is_usable(user.password_hash):
+        raise Conflict("%(email)s has already chosen a password: they can reset it from the "
+                       "sign-in page.", email=user.email)
+    if not user.is_active:
+        raise Conflict("%(email)s cannot sign in (deactivated or archived): reactivate the "
+                       "account first.", email=user.email)
+    user.password_hash = unusable_password()
+    token = _signed_link(user, now=now, secret_key=secret_key, salt=INVITATION_SALT)
+    queue_account_mail(user, AccountMailKind.INVITATION, now=now, secret=token)
+    record_audit(actor=actor, now=now, entity="user", entity_id=user.email,
+                 action="invitation_sent")
+
+
+def user_for_invitation(token: str, *, now: datetime, secret_key: str,
+                        max_age: timedelta) -> User:
+    """The user an invitation is for, while it is fresh and no password is chosen."""
+    user = _user_for_link(token, now=now, secret_key=secret_key, salt=INVITATION_SALT,
+                          max_age=max_age)
+    if user == _Refused.EXPIRED:
+        raise DomainError("This invitation has expired. Ask your administrator to send a "
+                          "new one.")
+    if user == _Refused.INVALID:
+        raise DomainError("This invitation link is not valid. Ask your administrator to "
+                          "send a new one.")
+    if not isinstance(user, User):
+        raise DomainError("This invitation has already been used or replaced by a newer one. "
+                          "Sign in, or use the latest invitation.")
+    return user
+
+
+def accept_invitation(token: str, new: str, *, now: datetime, secret_key: str,
+                      max_age: timedelta) -> User:
+    user = user_for_invitation(token, now=now, secret_key=secret_key, max_age=max_age)
+    set_new_password(user, new, now=now, actor=user, action="invitation_accepted")
     return user

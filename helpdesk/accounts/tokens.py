@@ -62,7 +62,7 @@ def use_api_token(token: str, *, now: datetime) -> ApiToken | None:
     when it is unknown, revoked or expired, or its owner is deactivated."""
     row: ApiToken | None = db.session.scalar(
         sa.select(ApiToken).where(ApiToken.token_hash == token_digest(token))
-        .options(joinedload(ApiToken.user))
+        .options(joinedload(ApiToken.user).joinedload(User.organisation))
     )
     if row is None or row.state_at(now) != TokenState.ACTIVE or not row.user.is_active:
         return None

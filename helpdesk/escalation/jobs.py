@@ -87,13 +87,16 @@ def run_sender(app: Flask, *, now: datetime | None = None, limit: int = 200) -> 
         base_url = app.config["BASE_URL"]
         common = {"mail_from": app.config["MAIL_FROM"], "base_url": base_url,
                   "domain": urlsplit(base_url).hostname or "helpdesk.invalid"}
-        reset_lifetime = timedelta(minutes=app.config["PASSWORD_RESET_MINUTES"])
+        lifetimes = {
+            "reset_lifetime": timedelta(minutes=app.config["PASSWORD_RESET_MINUTES"]),
+            "invitation_lifetime": timedelta(days=app.config["INVITATION_DAYS"]),
+        }
         for _ in range(limit):
             at = now or now_utc()
             account_mail = account_mails.claim_next(now=at)
             if account_mail is not None:
                 delivered = account_mails.deliver(account_mail, transport, now=at,
-                                                  reset_lifetime=reset_lifetime, **common)
+                                                  **lifetimes, **common)
             else:
                 notification = claim_next(now=at)
                 if notification is None:

@@ -88,6 +88,10 @@ def open_ticket(*, actor: User, contract: Contract, priority_code: str, title: s
     if not contract.is_active_at(now):
         raise DomainError("Contract %(contract)s is not active.", field="contract",
                           contract=contract.reference)
+    if contract.organisation.is_archived:
+        # Its people cannot sign in; staff cannot open one on its behalf either.
+        raise DomainError("%(organisation)s is archived: no ticket can be opened under its "
+                          "contracts.", field="contract", organisation=contract.organisation.name)
     version = contract.current_version
     priority = version.priority((priority_code or "").strip())
     if priority is None:

@@ -346,6 +346,24 @@ WEB_ACCESS = {
     "admin.new_contract": ("POST", "/admin/contracts/new", {"add": "priority"}, ADMIN_PAGE),
     "admin.edit_contract": ("GET", "/admin/contracts/CT-SHOP/edit", None, ADMIN_PAGE),
     "admin.contract_versions": ("GET", "/admin/contracts/CT-SHOP/history", None, ADMIN_PAGE),
+    "admin.organisations": ("GET", "/admin/organisations", None, ADMIN_PAGE),
+    "admin.new_organisation": ("GET", "/admin/organisations/new", None, ADMIN_PAGE),
+    "admin.edit_organisation": ("GET", "/admin/organisations/shop", None, ADMIN_PAGE),
+    # no browser of this test belongs to the other organisation; the shop is not archived
+    # (refused, 302 back to it)
+    "admin.archive_organisation_page": ("POST", "/admin/organisations/other/archive", {},
+                                        ADMIN_ACTION),
+    "admin.restore_organisation_page": ("POST", "/admin/organisations/shop/restore", {},
+                                        ADMIN_ACTION),
+    "admin.users": ("GET", "/admin/users", None, ADMIN_PAGE),
+    "admin.new_user": ("GET", "/admin/users/new", None, ADMIN_PAGE),
+    "admin.edit_user": ("GET", "/admin/users/{client_id}", None, ADMIN_PAGE),
+    # each is refused and said so (302 back to the user): the admin's own account stays
+    # active, an account with a password needs no invitation
+    "admin.deactivate_user": ("POST", "/admin/users/{admin_id}/deactivate", {}, ADMIN_ACTION),
+    "admin.reactivate_user": ("POST", "/admin/users/{client_id}/reactivate", {}, ADMIN_ACTION),
+    "admin.resend_invitation": ("POST", "/admin/users/{client_id}/invitation", {},
+                                ADMIN_ACTION),
     "accounts.all_tokens": ("GET", "/admin/tokens", None,
                             {"anonymous": LOGIN, "client": 404, "finance": 404, "tech": 404,
                              "lead": 404, "admin": 200}),
@@ -402,6 +420,7 @@ API_ACCESS = {
 # Routes open to everyone, or that only send people elsewhere: nothing to protect.
 PUBLIC = {"static", "accounts.home", "accounts.login", "accounts.logout", "accounts.language",
           "accounts.sign_in_code", "accounts.forgot_password", "accounts.reset_password_page",
+          "accounts.accept_invitation_page",
           "accounts.end_all_sessions", "api.openapi", "health.healthz"}
 
 
@@ -448,7 +467,9 @@ def client_token(app, world):
 def test_every_web_route_answers_each_role_as_the_table_says(app, world, scene, breach,
                                                             credit_note, client_token):
     browsers = {role: _web(app, world, role) for role in ROLES}
-    placeholders = {**scene, "breach": breach, **credit_note, "token": client_token}
+    with app.app_context():
+        user_ids = {"client_id": find_user(world.client).id, "admin_id": find_user(world.admin).id}
+    placeholders = {**scene, "breach": breach, **credit_note, "token": client_token, **user_ids}
     observed = {}
     for endpoint, (method, template, data, _) in WEB_ACCESS.items():
         path = template.format(**placeholders)

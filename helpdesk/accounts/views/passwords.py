@@ -1,4 +1,5 @@
-"""A forgotten password reset by mail, and a password changed by its owner."""
+"""A forgotten password reset by mail, a first password chosen through an invitation, and a
+password changed by its owner."""
 
 from datetime import timedelta
 
@@ -21,9 +22,11 @@ from helpdesk.accounts.forms import (
 )
 from helpdesk.accounts.services import (
     TooManyAttempts,
+    accept_invitation,
     change_password,
     request_password_reset,
     reset_password,
+    user_for_invitation,
     user_for_reset,
 )
 from helpdesk.accounts.views.blueprint import (
@@ -81,6 +84,33 @@ def reset_password_page(token: str) -> ResponseReturnValue:
             flash(_("Your password is changed. Sign in with it."), "info")
             return redirect(url_for("accounts.login"))
     return render_template("accounts/reset_password.html", form=form)
+
+
+def _invitation_lifetime() -> timedelta:
+    return timedelta(days=current_app.config["INVITATION_DAYS"])
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def accept_invitation_page(token: str) -> ResponseReturnValue:
+    secret_key = current_app.config["SECRET_KEY"]
+    try:
+        user = user_for_invitation(token, now=now_utc(), secret_key=secret_key,
+                                   max_age=_invitation_lifetime())
+    except DomainError as error:
+        flash(error_message(error), "error")
+        return redirect(url_for("accounts.login"))
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            accept_invitation(token, form.new_password.data, now=now_utc(),
+                              secret_key=secret_key, max_age=_invitation_lifetime())
+        except DomainError as error:
+            form.new_password.errors.append(error_message(error))
+        else:
+            db.session.commit()
+            flash(_("Your password is chosen. Sign in with it."), "info")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/accept_invitation.html", form=form, invited=user)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

@@ -23,7 +23,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, Field, FieldList, Form, FormField, SelectField, StringField
 from wtforms.validators import ValidationError
 
-from helpdesk.admin.forms.import_messages import translated
+from helpdesk.admin.forms.import_errors import translated
 from helpdesk.contracts.models import WEEKDAYS, Calendar
 from helpdesk.contracts.schema import CalendarIn, validate_import
 from helpdesk.sla.calendar import Calendar as EngineCalendar

@@ -20,7 +20,7 @@ from wtforms import BooleanField, FieldList, Form, FormField, SelectField, Strin
 from wtforms.fields import Field
 from wtforms.fields.choices import SelectChoice
 
-from helpdesk.admin.forms.import_messages import translated
+from helpdesk.admin.forms.import_errors import translated
 from helpdesk.contracts.models import Contract, NotifyTarget
 from helpdesk.contracts.wording import NOTIFY_LABELS
 from helpdesk.money import plain

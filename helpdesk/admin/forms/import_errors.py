@@ -1,10 +1,14 @@
-"""The import's messages (contracts/schema.py, written for the author of a file, in English) in the
-reader's language, for the pages that validate through the import. A message this table does not
-know is shown as the import wrote it."""
+"""The import's validation, put under a form's fields, in the reader's language.
+
+A form builds its piece of an import document and `validate_import` judges it, as it judges a
+file: each `path: message` it returns is shown under the field the path names. The import's
+messages (contracts/schema.py) are English, for the authors of files; this table says them in the
+reader's language, and one it does not know is shown as the import wrote it."""
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from flask_babel import gettext as _
+from flask_wtf import FlaskForm
 
 from helpdesk.text import BIDI_REFUSAL
 
@@ -18,8 +22,11 @@ def _field(name: str) -> str:
 
 
 _MESSAGES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
-    (re.compile(r"required"), lambda m: _("Required.")),
-    (re.compile(r"must not be empty"), lambda m: _("Required.")),
+    (re.compile(r"required"), lambda m: _("This field is required.")),
+    (re.compile(r"must not be empty"), lambda m: _("This field is required.")),
+    (re.compile(r"not a valid e-mail address"), lambda m: _("Not a valid e-mail address.")),
+    (re.compile(r"required for a client user"),
+     lambda m: _("A client user belongs to an organisation.")),
     (re.compile(r"must be at most (\d+) characters"),
      lambda m: _("At most %(num)s characters.", num=m[1])),
     (re.compile(r"must be 1 to (\d+) letters, digits, .*"),
@@ -99,3 +106,19 @@ def translated(message: str) -> str:
         if match:
             return render(match)
     return message
+
+
+def show_errors(form: FlaskForm, errors: list[str], *, prefix: str,
+                fields: Mapping[str, str], ignored: frozenset[str] = frozenset()) -> None:
+    """Put each `prefix.key: message` under the form field `fields[key]`; a path the form
+    has no field for is shown above the form."""
+    for error in errors:
+        path, _separator, message = error.partition(": ")
+        key = path.removeprefix(prefix).lstrip(".")
+        if key in ignored:
+            continue
+        name = fields.get(key.split(".", 1)[0].split("[", 1)[0])
+        if name is None:
+            form.form_errors.append(translated(message) if path == prefix else error)
+        else:
+            form[name].errors.append(translated(message))
