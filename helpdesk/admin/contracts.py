@@ -9,10 +9,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from helpdesk.accounts.models import Organisation
+from helpdesk.accounts import queries as account_queries
 from helpdesk.audit.queries import trail
 from helpdesk.billing.credits import ZERO, CreditComputation, LineKind, PenaltyRule, Tier
 from helpdesk.billing.what_if import MonthComparison, ProposedTerms, compare_month
@@ -22,7 +21,6 @@ from helpdesk.contracts.queries import calendars_by_id, current_calendar
 from helpdesk.contracts.schema import ContractIn
 from helpdesk.contracts.services import Terms, terms_digest, version_terms
 from helpdesk.contracts.wording import notify_label
-from helpdesk.extensions import db
 from helpdesk.formatting import duration, money, percent
 from helpdesk.month import Month
 from helpdesk.tickets.queries import OpenTerms, open_tickets_by_terms
@@ -34,9 +32,9 @@ CONTRACT_FIELDS = ("organisation", "title", "starts_on", "ends_on")
 
 
 def organisation_choices() -> list[tuple[str, str]]:
-    """(code, "name (code)") of every organisation, by name: who a new contract may be for."""
-    return [(code, f"{name} ({code})") for code, name in db.session.execute(
-        sa.select(Organisation.code, Organisation.name).order_by(Organisation.name))]
+    """(code, "name (code)") of the organisations a new contract may be for: not archived."""
+    return [(row.code, f"{row.name} ({row.code})")
+            for row in account_queries.organisations_to_choose()]
 
 
 def _calendar_id(code: str) -> int:

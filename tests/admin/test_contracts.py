@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from helpdesk.accounts.services import find_user
+from helpdesk.accounts.services import archive_organisation, find_organisation, find_user
 from helpdesk.admin.forms.contracts import clock_text, iso_duration
 from helpdesk.audit.models import AuditEntry
 from helpdesk.billing.services import close_month
@@ -148,6 +148,14 @@ def test_a_new_contract_shows_its_terms_when_checked_and_saves_nothing(app, admi
     assert "its terms become version 1" in text(page)
     assert table_row(page, "P1: GTI") == "P1: GTI 1 h"
     assert versions(app, "CT-NEW") == [] and audit_count(app) == before
+
+
+def test_an_archived_organisation_is_not_offered_for_a_new_contract(app, admin, world):
+    with app.app_context():
+        archive_organisation(find_organisation("other"), now=now_utc(), actor=None)
+        db.session.commit()
+    form = admin.get("/admin/contracts/new").get_data(as_text=True)
+    assert 'value="shop"' in form and 'value="other"' not in form
 
 
 def test_a_new_contract_cannot_take_the_reference_of_another(app, admin, world):
