@@ -29,6 +29,8 @@ def test_a_client_set_up_in_the_browser_gets_the_due_instant_the_preview_announc
     clock.freeze(MONDAY_MORNING)
     page.set_viewport_size({"width": 1366, "height": 900})
     sign_in(page, world.admin)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Administration").click()
+    snap("administration")
 
     page.goto("/admin/organisations/new")
     page.get_by_label("Code").fill("acme")
