@@ -22,6 +22,7 @@ from helpdesk.contracts.models import (
     NotifyTarget,
     Priority,
 )
+from helpdesk.contracts.queries import current_calendars
 from helpdesk.extensions import db
 from helpdesk.money import plain
 
@@ -31,7 +32,7 @@ Document = dict[str, list[dict[str, Any]]]
 def export_document() -> Document:
     """Everything the import sets, as it stands now, each section sorted by its key."""
     return {
-        "calendars": [_calendar(row) for row in _current_calendars()],
+        "calendars": [_calendar(row) for row in current_calendars()],
         "organisations": [_organisation(row) for row in db.session.scalars(
             sa.select(Organisation).order_by(Organisation.code))],
         "users": [_user(row) for row in db.session.scalars(
@@ -47,15 +48,6 @@ def export_document() -> Document:
                         selectinload(Priority.penalties))))
             .order_by(Contract.reference))],
     }
-
-
-def _current_calendars() -> list[Calendar]:
-    newest = (sa.select(Calendar.code, sa.func.max(Calendar.version).label("version"))
-              .group_by(Calendar.code).subquery())
-    return list(db.session.scalars(
-        sa.select(Calendar).join(newest, sa.and_(Calendar.code == newest.c.code,
-                                                 Calendar.version == newest.c.version))
-        .order_by(Calendar.code)))
 
 
 def _percent(value: Decimal) -> str:
