@@ -36,7 +36,9 @@ echo "== Imports =="
 PYTHONPATH=. .venv/bin/lint-imports --no-cache
 
 echo "== SQLite =="
-env -u TEST_DATABASE_URL .venv/bin/python -m pytest "$@"
+# Each SQLite test works on its own copy of the database: the pass spreads over every CPU
+# (pytest-xdist). PostgreSQL's pass stays in one process, its tests sharing one server.
+env -u TEST_DATABASE_URL .venv/bin/python -m pytest -n "${TEST_WORKERS:-auto}" "$@"
 
 if [ -n "${TEST_DATABASE_URL:-}" ]; then
   echo "== PostgreSQL =="
