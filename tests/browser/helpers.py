@@ -16,3 +16,10 @@ def sign_in(page, email: str, password: str = factories.PASSWORD) -> None:
 def sign_out(page) -> None:
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+
+
+def fits_the_width(page) -> bool:
+    """The loaded page is no wider than the window: nothing scrolls sideways. Call it once the
+    page a click led to is shown (an `expect` on it), not while it is still arriving."""
+    page.wait_for_load_state()
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

@@ -4,21 +4,17 @@ country at once (the script), the preview shows before saving, and no page scrol
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import sign_in
+from tests.browser.helpers import fits_the_width, sign_in
 
 pytestmark = pytest.mark.browser
 LAPTOP = {"width": 1366, "height": 800}
-
-
-def fits(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def test_an_admin_creates_a_calendar_after_previewing_it(world, live_server, page, snap):
     page.set_viewport_size(LAPTOP)
     sign_in(page, world.admin)
     page.goto("/admin/calendars")
-    assert fits(page)
+    assert fits_the_width(page)
     snap("list")
     page.get_by_role("link", name="New calendar").click()
     page.locator("#code").fill("support-de")
@@ -41,12 +37,12 @@ def test_an_admin_creates_a_calendar_after_previewing_it(world, live_server, pag
     expect(page.get_by_role("heading", name="Preview: the next four weeks")).to_be_visible()
     expect(page.locator("tr[data-day='2026-12-07'] td").first).to_have_text(
         "08:00–12:00, 14:00–18:00")
-    assert fits(page)
+    assert fits_the_width(page)
     snap("preview")
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_role("heading", name="Calendar support-de")).to_be_visible()
     expect(page.locator("tr[data-day='2026-12-15']")).to_contain_text("closure")
-    assert fits(page)
+    assert fits_the_width(page)
     snap("calendar")
 
 
@@ -62,5 +58,5 @@ def test_a_refused_calendar_shows_its_errors_without_scrolling_sideways(world, l
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator("#windows-1-start-errors")).to_contain_text("“7h” is not a time")
     expect(page.locator("#closures-0-last-errors")).to_contain_text("comes before the first")
-    assert fits(page)
+    assert fits_the_width(page)
     snap("errors")

@@ -5,11 +5,7 @@ from playwright.sync_api import expect
 
 from helpdesk.extensions import db
 from tests import factories
-from tests.browser.helpers import sign_in
-
-
-def fits(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+from tests.browser.helpers import fits_the_width, sign_in
 
 
 def test_an_admin_changes_terms_through_the_consequences_at_1366_px(app, page, snap):
@@ -21,11 +17,13 @@ def test_an_admin_changes_terms_through_the_consequences_at_1366_px(app, page, s
 
     page.goto("/admin/")
     page.get_by_role("link", name="Contracts").last.click()
+    expect(page.get_by_role("link", name="Edit the terms CT-SHOP")).to_be_visible()
     snap("list")
-    assert fits(page)
+    assert fits_the_width(page)
     page.get_by_role("link", name="Edit the terms CT-SHOP").click()
+    expect(page.get_by_role("button", name="Add a priority")).to_be_visible()
     snap("form")
-    assert fits(page)
+    assert fits_the_width(page)
 
     page.get_by_role("button", name="Add a priority").click()
     priority = page.get_by_role("group", name="Priority 3")
@@ -39,10 +37,10 @@ def test_an_admin_changes_terms_through_the_consequences_at_1366_px(app, page, s
     expect(page.get_by_role("heading", name="Consequences of saving")).to_be_visible()
     expect(page.get_by_text("Nothing is saved yet")).to_be_visible()
     snap("consequences")
-    assert fits(page)
+    assert fits_the_width(page)
 
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_text("its terms are now version 2")).to_be_visible()
     expect(page.get_by_role("row", name="Priorities P1, P3 P1, P2")).to_be_visible()
     snap("history")
-    assert fits(page)
+    assert fits_the_width(page)

@@ -4,14 +4,10 @@ import json
 
 from playwright.sync_api import expect
 
-from tests.browser.helpers import sign_in
+from tests.browser.helpers import fits_the_width, sign_in
 from tests.contracts.documents import example
 
 LAPTOP = {"width": 1366, "height": 768}
-
-
-def fits(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def test_an_admin_checks_imports_and_audits_a_file(world, page, page_errors, snap, tmp_path):
@@ -27,7 +23,8 @@ def test_an_admin_checks_imports_and_audits_a_file(world, page, page_errors, sna
     sign_in(page, world.admin)
     page.goto("/admin/")
     page.get_by_role("link", name="Import and export").click()
-    assert fits(page)
+    expect(page.get_by_role("heading", name="Import and export")).to_be_visible()
+    assert fits_the_width(page)
     snap("transfer")
 
     page.get_by_label("Import file (JSON)").set_input_files(tmp_path / "wrong.json")
@@ -46,7 +43,7 @@ def test_an_admin_checks_imports_and_audits_a_file(world, page, page_errors, sna
     page.get_by_label("Import file (JSON)").set_input_files(tmp_path / "changed.json")
     page.get_by_role("button", name="Import", exact=True).click()
     expect(page.get_by_text("contract CT-2026-001, version 2 (terms changed)")).to_be_visible()
-    assert fits(page)
+    assert fits_the_width(page)
     snap("report")
 
     page.goto("/admin/audit")
@@ -57,10 +54,10 @@ def test_an_admin_checks_imports_and_audits_a_file(world, page, page_errors, sna
     newest = page.locator("main tbody tr").first
     expect(newest.locator("dt").first).to_have_text("priorities[P1].gti_seconds")
     expect(newest.locator("dd").first).to_have_text("before: 7200 → after: 3600")
-    assert fits(page)
+    assert fits_the_width(page)
     snap("audit")
     page.get_by_label("Language").select_option("fr")
     page.get_by_role("button", name="Change").click()
     expect(page.locator("html")).to_have_attribute("lang", "fr")
-    assert fits(page)
+    assert fits_the_width(page)
     snap("audit-fr")

@@ -14,17 +14,13 @@ from helpdesk.clock import now_utc
 from helpdesk.escalation.jobs import run_sweep
 from helpdesk.extensions import db
 from tests.api.helpers import act, open_ticket
-from tests.browser.helpers import sign_in, sign_out
+from tests.browser.helpers import fits_the_width, sign_in, sign_out
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 PROMISE = re.compile(r"A technician will intervene by \w+day \d{1,2} \w+ \d{4}, \d\d:\d\d "
                      r"\(America/New_York\)\.")
-
-
-def fits_the_width(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 @pytest.fixture
