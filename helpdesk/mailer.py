@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -79,6 +80,20 @@ class Outgoing(Protocol):
     next_attempt_at: datetime | None
     sent_at: datetime | None
     last_error: str | None
+
+
+def new_message(*, mail_from: str, to: str, subject: str, body: str, now: datetime,
+                message_id: str) -> EmailMessage:
+    """A plain-text mail; `message_id` names its outbox row, so a rare duplicate (a crash
+    between acceptance and commit) is recognisable downstream."""
+    message = EmailMessage()
+    message["From"] = mail_from
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = message_id
+    message.set_content(body)
+    return message
 
 
 Row = TypeVar("Row")

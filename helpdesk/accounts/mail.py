@@ -5,14 +5,13 @@ BASE_URL, never on the Host of the request that asked for it: a forged Host cann
 mail into a link to someone else's site."""
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime
 
 from flask_babel import force_locale, gettext
 
 from helpdesk import mailer
 from helpdesk.accounts.models import AccountMail, AccountMailKind, AccountMailState, User
 from helpdesk.formatting import duration, format_instant, person_zone
-from helpdesk.mailer import Transport, hand_over
+from helpdesk.mailer import Transport, hand_over, new_message
 
 MAIL_LANGUAGES = ("fr", "en")
 
@@ -89,15 +88,11 @@ def compose(mail: AccountMail, *, now: datetime, mail_from: str, base_url: str, 
                                local=local, invitation_ends=invitation_ends)
         lines = [gettext("Hello %(name)s,", name=user.name), "", *lines, "",
                  gettext("— Helpdesk")]
-    message = EmailMessage()
-    message["From"] = mail_from
-    message["To"] = user.email
-    message["Subject"] = subject
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = f"<account-mail-{mail.id}@{domain}>"
+    message = new_message(mail_from=mail_from, to=user.email, subject=subject,
+                          body="\n".join(lines), now=now,
+                          message_id=f"<account-mail-{mail.id}@{domain}>")
     # Nobody should answer these automatically (RFC 3834).
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content("\n".join(lines))
     return message
 
 

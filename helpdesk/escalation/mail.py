@@ -4,25 +4,18 @@ acceptance and commit) is recognisable downstream.
 """
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime
 
 from helpdesk import mailer
 from helpdesk.escalation.messages import mail_text
 from helpdesk.escalation.models import Notification, NotificationState
-from helpdesk.mailer import Transport, hand_over
+from helpdesk.mailer import Transport, hand_over, new_message
 
 
 def _message(notification: Notification, *, now: datetime, mail_from: str,
              base_url: str, domain: str) -> EmailMessage:
     subject, body = mail_text(notification, now=now, base_url=base_url)
-    message = EmailMessage()
-    message["From"] = mail_from
-    message["To"] = notification.recipient.email
-    message["Subject"] = subject
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = f"<notification-{notification.id}@{domain}>"
-    message.set_content(body)
-    return message
+    return new_message(mail_from=mail_from, to=notification.recipient.email, subject=subject,
+                       body=body, now=now, message_id=f"<notification-{notification.id}@{domain}>")
 
 
 def claim_next(*, now: datetime) -> Notification | None:
